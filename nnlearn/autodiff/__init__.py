@@ -1,0 +1,17 @@
+"""Scalar reverse-mode automatic differentiation, and the trace tables of the book.
+
+- :class:`Value` — a number that remembers how it was computed (micrograd's idea),
+- :func:`trace` — evaluate a function on named inputs and get its forward primal
+  trace, reverse adjoint trace and forward tangent trace as tables,
+- :func:`draw` — a drawing of the computational graph of any ``Value``,
+- :func:`finite_difference` — the central difference that checks them all,
+- :func:`path_products` — every path from an input to the output with the product
+  of the local derivatives along it (the chain rule along a path, the sum rule
+  across paths).
+"""
+
+from .value import Value
+from .trace import Trace, finite_difference, path_products, trace
+from .graph import draw
+
+__all__ = ["Value", "Trace", "trace", "path_products", "finite_difference", "draw"]
