@@ -1,0 +1,116 @@
+"""The book: twins in sync, a warning-free build, and Colab links that lead somewhere."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import notebooks  # noqa: E402
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        for ch in part.get("chapters", []):
+            files.append(ch["file"])
+            files += [s["file"] for s in ch.get("sections", [])]
+    return files
+
+
+def test_every_twin_is_in_sync_with_its_markdown():
+    assert notebooks.stale_twins() == []
+
+
+def test_stale_twin_is_detected(tmp_path, monkeypatch):
+    md = ROOT / "book" / "ch01_chain_rule.md"
+    copy = tmp_path / "ch.md"
+    copy.write_text(md.read_text())
+    (tmp_path / "ch.ipynb").write_text((md.with_suffix(".ipynb")).read_text())
+    (tmp_path / "_config.yml").write_text((ROOT / "_config.yml").read_text())
+    monkeypatch.setattr(notebooks, "ROOT", tmp_path)
+    assert notebooks.stale_twins([copy]) == []
+    copy.write_text(md.read_text().replace("y = 2 * a", "y = 4 * a", 1))
+    problems = notebooks.stale_twins([copy])
+    assert len(problems) == 1 and "differ" in problems[0]
+
+
+def test_every_twin_starts_with_the_colab_install_cell():
+    url = notebooks.repository_url()
+    for md in notebooks.sources():
+        import nbformat
+
+        first = nbformat.read(notebooks.twin_of(md), as_version=4).cells[0]
+        assert notebooks.INSTALL_TAG in first.metadata.get("tags", []), md
+        assert f"git+{url}" in first.source and '"google.colab" in sys.modules' in first.source
+
+
+def test_every_toc_entry_exists_and_every_chapter_is_listed():
+    listed = toc_files()
+    for f in listed:
+        assert (ROOT / f"{f}.md").exists(), f"_toc.yml lists {f} but there is no {f}.md"
+    for md in (ROOT / "book").glob("*.md"):
+        assert str(md.relative_to(ROOT).with_suffix("")) in listed, f"{md.name} is not in _toc.yml"
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for k, v in attrs:
+            if k == "href" and v:
+                self.hrefs.append(v)
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory):
+    out = tmp_path_factory.mktemp("book")
+    proc = subprocess.run(
+        ["jupyter-book", "build", str(ROOT), "-W", "-n", "--keep-going", "--path-output", str(out)],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-6000:]
+    warnings = [l for l in log.splitlines() if "WARNING:" in l or "ERROR:" in l]
+    assert warnings == [], "\n".join(warnings)
+    return out / "_build" / "html"
+
+
+def test_book_builds_without_warnings(built_book):
+    for f in toc_files():
+        assert (built_book / f"{f}.html").exists(), f
+
+
+def test_every_chapter_colab_link_opens_a_twin_in_the_repository(built_book):
+    url = notebooks.repository_url()
+    org_repo = re.sub(r"^https://github.com/", "", url).rstrip("/")
+    tracked = subprocess.run(["git", "ls-files"], capture_output=True, text=True, cwd=ROOT).stdout.split()
+    chapters = [f for f in toc_files() if notebooks.is_myst_notebook(ROOT / f"{f}.md")]
+    assert chapters, "no chapter notebooks found"
+    for f in chapters:
+        parser = _Links()
+        parser.feed((built_book / f"{f}.html").read_text())
+        colab = [h for h in parser.hrefs if h.startswith("https://colab.research.google.com/")]
+        assert len(colab) == 1, f"{f}: expected one Colab link, found {colab}"
+        m = re.fullmatch(rf"https://colab\.research\.google\.com/github/{org_repo}/blob/main/(.+)", colab[0])
+        assert m, colab[0]
+        target = m.group(1)
+        assert target == f"{f}.ipynb"
+        assert (ROOT / target).exists(), target
+        if tracked:   # in a git checkout: the twin must be committed, or Colab finds nothing
+            assert target in tracked, f"{target} is not committed"
+
+
+def test_install_cell_is_not_in_the_html(built_book):
+    for f in toc_files():
+        assert "google.colab" not in (built_book / f"{f}.html").read_text(), f
