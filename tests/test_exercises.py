@@ -1,0 +1,579 @@
+"""The exercise checkers: right answers, common wrong answers and their hints,
+malformed answers, pending answers, and that no message gives the answer away.
+
+The exercises below are built here (not registered) with distinctive reference
+values, so that a leak of the reference into a message is easy to detect.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from nnlearn.exercises import (
+    ArrayExercise,
+    CheckResult,
+    ChoiceExercise,
+    ExerciseNotFound,
+    FunctionExercise,
+    Mistake,
+    NumberExercise,
+    TableExercise,
+    all_exercises,
+    chapters,
+    check,
+    exercises_of_chapter,
+    get_exercise,
+)
+from nnlearn.exercises import core
+
+PENDING = "not yet answered — replace the ... with your answer and run the cell again."
+
+
+@pytest.fixture(autouse=True)
+def _no_expectation(monkeypatch):
+    monkeypatch.delenv("NNLEARN_EXPECT", raising=False)
+
+
+def run(exercise, answer, capsys) -> CheckResult:
+    """Check, and assert that exactly the one message line was printed, nothing else."""
+    result = exercise.check(answer)
+    out, err = capsys.readouterr()
+    assert out == result.message + "\n"
+    assert err == ""
+    assert "\n" not in result.message and "Traceback" not in result.message
+    assert result.status in core.STATUSES
+    assert bool(result) == (result.status == "correct")
+    return result
+
+
+def forms(x: float) -> list[str]:
+    """Ways a number may be written in a message."""
+    return sorted({repr(x), str(x), f"{x:.2f}", f"{x:.3f}", f"{x:.4f}", f"{x:.3g}", f"{x:.4g}",
+                   f"{x:e}", f"{x:.3e}", str(np.float64(x)), np.array2string(np.array(x))})
+
+
+def assert_no_leak(message: str, values) -> None:
+    for v in np.ravel(values):
+        for s in forms(float(v)):
+            assert s not in message, f"{s!r} (the reference {v}) appears in: {message}"
+
+
+# --------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------
+
+NUM_REF = 0.7371
+NUM = NumberExercise(
+    id="9.1", reference=NUM_REF, n=8, solution="answer_9_1 = 0.7371",
+    hint="Follow both paths from x to y.",
+    mistakes=[Mistake(1 - NUM_REF, "That is the complement: one path is missing.")],
+)
+
+
+@pytest.mark.parametrize("answer", [NUM_REF, 0.73710001, np.float64(NUM_REF), np.array(NUM_REF),
+                                    np.array([NUM_REF])])
+def test_number_correct(answer, capsys):
+    r = run(NUM, answer, capsys)
+    assert r.status == "correct"
+    assert r.message == "✅ Exercise 9.1: correct."
+
+
+def test_number_correct_as_a_torch_tensor(capsys):
+    torch = pytest.importorskip("torch")
+    assert run(NUM, torch.tensor(NUM_REF, requires_grad=True), capsys).status == "correct"
+
+
+def test_number_correct_with_a_remark(capsys):
+    ex = NumberExercise(id="9.1", reference=5, remark="Two paths, two terms.")
+    assert run(ex, 5, capsys).message == "✅ Exercise 9.1: correct. Two paths, two terms."
+
+
+@pytest.mark.parametrize("answer", [..., None])
+def test_number_pending(answer, capsys):
+    r = run(NUM, answer, capsys)
+    assert r.status == "pending"
+    assert r.message == f"⏳ Exercise 9.1: {PENDING}"
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (-NUM_REF, core.HINT_SIGN),
+    (2 * NUM_REF, core.HINT_DOUBLE),
+    (NUM_REF / 2, core.HINT_HALF),
+    (8 * NUM_REF, core.HINT_N_LARGE.format(n=8)),
+    (NUM_REF / 8, core.HINT_N_SMALL.format(n=8)),
+    (1 - NUM_REF, "That is the complement: one path is missing."),
+    (0.7372, core.HINT_CLOSE),
+    (0.5, "Follow both paths from x to y."),
+])
+def test_number_common_mistakes_get_their_hint(answer, hint, capsys):
+    r = run(NUM, answer, capsys)
+    assert r.status == "incorrect"
+    assert r.message.startswith("❌ Exercise 9.1: not yet right. Hint: ")
+    assert r.hint == core._sentence(hint)
+    assert r.message.endswith(r.hint)
+    assert_no_leak(r.message, NUM_REF)
+
+
+def test_number_hint_texts_in_full(capsys):
+    assert run(NUM, -NUM_REF, capsys).message == (
+        "❌ Exercise 9.1: not yet right. Hint: Your answer has the opposite sign — look for a "
+        "minus sign lost or added (for instance y − d written as d − y).")
+    assert "sum over the 8 samples where a mean is wanted" in run(NUM, 8 * NUM_REF, capsys).hint
+    assert "the ½ in ½‖y − d‖²" in run(NUM, 2 * NUM_REF, capsys).hint
+
+
+@pytest.mark.parametrize("answer, message", [
+    ("6", "expected a number, got the string '6' — remove the quotes."),
+    ([0.5, 0.25], "expected a single number, got a list of 2 items."),
+    (np.ones((2, 3)), "expected a single number, got an array of shape (2, 3)."),
+    (True, "expected a number, got True."),
+    (float("nan"), "expected a finite number, got nan — a division by zero or an overflow somewhere?"),
+    (math.sin, "expected a number, got a function — call it and give its result."),
+    (1 + 2j, "expected a real number, got the complex number (1+2j)."),
+    ({"a": 1}, "expected a single number, got a dict of 1 item."),
+])
+def test_number_malformed_answers_are_explained_in_one_line(answer, message, capsys):
+    r = run(NUM, answer, capsys)
+    assert r.status == "invalid"
+    assert r.message == f"⚠️ Exercise 9.1: {message}"
+    assert_no_leak(r.message, NUM_REF)
+
+
+def test_zero_reference_has_no_spurious_sign_or_factor_hint(capsys):
+    ex = NumberExercise(id="9.1", reference=0.0, hint="The gradient at a minimum.")
+    assert run(ex, 0.0, capsys).status == "correct"
+    assert run(ex, 1.0, capsys).hint == "The gradient at a minimum."
+
+
+# --------------------------------------------------------------------------
+# Arrays
+# --------------------------------------------------------------------------
+
+ARR_REF = np.array([[1.5, -2.25, 3.125], [0.5, 4.75, -1.375]])
+W = np.array([[0.5, -1.0], [2.0, 0.25], [-0.75, 1.5]])
+X = np.array([1.25, -0.5])
+BIAS = np.array([0.125, -0.375, 0.625])
+ARR = ArrayExercise(id="9.2", reference=ARR_REF, n=4, hint="Write out one entry first.")
+AFFINE = ArrayExercise(
+    id="9.3", reference=lambda: W @ X + BIAS, hint="z = W x + b.",
+    mistakes=[Mistake(lambda: W @ X, "The bias b is missing from z.")])
+SQUARE = ArrayExercise(id="9.4", reference=[[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_array_correct_in_any_container(capsys):
+    for answer in (ARR_REF, ARR_REF.tolist(), ARR_REF + 1e-9):
+        assert run(ARR, answer, capsys).status == "correct"
+    torch = pytest.importorskip("torch")
+    assert run(ARR, torch.tensor(ARR_REF), capsys).status == "correct"
+    assert run(ARR, torch.tensor(ARR_REF, dtype=torch.float32), capsys).status == "correct"
+
+
+def test_array_shape_is_checked_before_values(capsys):
+    r = run(ARR, ARR_REF.T, capsys)
+    assert r.status == "invalid"
+    assert r.message == ("⚠️ Exercise 9.2: expected an array of shape (2, 3), got (3, 2) — "
+                         "did you transpose?")
+    r = run(ARR, ARR_REF.ravel(), capsys)
+    assert r.message == ("⚠️ Exercise 9.2: expected an array of shape (2, 3), got (6,) — the right "
+                         "number of entries in the wrong layout (see .reshape(2, 3)).")
+    r = run(ARR, np.zeros((2, 2)), capsys)
+    assert r.message == "⚠️ Exercise 9.2: expected an array of shape (2, 3), got (2, 2)."
+    r = run(ARR, 3.0, capsys)
+    assert r.message == "⚠️ Exercise 9.2: expected an array of shape (2, 3), got a single number."
+    for bad in (ARR_REF.T, ARR_REF.ravel(), np.zeros((2, 2))):
+        assert_no_leak(run(ARR, bad, capsys).message, ARR_REF)
+
+
+@pytest.mark.parametrize("answer, message", [
+    ([[1, 2, 3], [4, 5]], "expected an array of shape (2, 3), but the rows of your nested list have "
+                          "different lengths."),
+    ([["1", "2", "3"], ["4", "5", "6"]], "expected an array of shape (2, 3) of numbers, got an array "
+                                         "of strings — remove the quotes."),
+    ("1.5, -2.25", "expected an array of shape (2, 3), got the string '1.5, -2.25'."),
+    (np.full((2, 3), np.inf), "expected an array of shape (2, 3) of finite numbers, but yours contains "
+                              "nan or inf — a division by zero or an overflow somewhere?"),
+])
+def test_array_malformed(answer, message, capsys):
+    r = run(ARR, answer, capsys)
+    assert r.status == "invalid"
+    assert r.message == f"⚠️ Exercise 9.2: {message}"
+
+
+@pytest.mark.parametrize("answer", [..., None, [[..., ..., ...], [..., ..., ...]], [[1.5, ..., 3.0], [0, 0, 0]]])
+def test_array_pending(answer, capsys):
+    assert run(ARR, answer, capsys).message == f"⏳ Exercise 9.2: {PENDING}"
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (-ARR_REF, core.HINT_SIGN),
+    (2 * ARR_REF, core.HINT_DOUBLE),
+    (ARR_REF / 2, core.HINT_HALF),
+    (4 * ARR_REF, core.HINT_N_LARGE.format(n=4)),
+    (ARR_REF / 4, core.HINT_N_SMALL.format(n=4)),
+    (ARR_REF + 0.5, "Write out one entry first."),
+])
+def test_array_common_mistakes(answer, hint, capsys):
+    r = run(ARR, answer, capsys)
+    assert r.status == "incorrect"
+    assert r.hint == core._sentence(hint)
+    assert_no_leak(r.message, ARR_REF)
+
+
+def test_array_transposed_square_and_forgotten_bias(capsys):
+    r = run(SQUARE, [[1.0, 3.0], [2.0, 4.0]], capsys)
+    assert r.hint == core._sentence(core.HINT_TRANSPOSE)
+    r = run(AFFINE, W @ X, capsys)
+    assert r.message == "❌ Exercise 9.3: not yet right. Hint: The bias b is missing from z."
+    assert_no_leak(r.message, W @ X + BIAS)
+    assert run(AFFINE, W @ X + BIAS, capsys).status == "correct"
+
+
+def test_symmetric_reference_does_not_call_itself_transposed(capsys):
+    ex = ArrayExercise(id="9.4", reference=[[2.0, 1.0], [1.0, 3.0]], hint="Again.")
+    assert run(ex, [[2.0, 1.0], [1.0, 5.0]], capsys).hint == "Again."
+
+
+# --------------------------------------------------------------------------
+# Functions
+# --------------------------------------------------------------------------
+
+def _sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+def delta_ref(z, g):
+    """The delta of a sigmoid layer: the upstream gradient times σ′(z)."""
+    return g * _sigmoid(z) * (1 - _sigmoid(z))
+
+
+DELTA = FunctionExercise(
+    id="9.5", reference=delta_ref,
+    inputs=lambda rng: {"z": rng.normal(size=(4, 3)), "g": rng.normal(size=(4, 3))},
+    hint="The chain rule through σ.",
+    mistakes=[Mistake(lambda z, g: g, "The factor σ′(z) is missing."),
+              Mistake(lambda z, g: g * _sigmoid(z), "σ′(z) is σ(z)(1 − σ(z)), not σ(z).")],
+)
+MSE = FunctionExercise(
+    id="9.6", reference=lambda y, d: np.mean((y - d) ** 2),
+    inputs=lambda rng: {"y": rng.normal(size=5), "d": rng.normal(size=5)},
+    hint="The mean of the squared errors.",
+)
+SCALAR = FunctionExercise(
+    id="9.7", reference=lambda x: 3 * x ** 2,
+    inputs=lambda rng: {"x": float(rng.uniform(0.2, 0.9))},
+    hint="The power rule.",
+)
+BACKWARD = FunctionExercise(
+    id="9.8", reference=lambda X, G: (G.T @ X, G.sum(axis=0)),
+    inputs=lambda rng: {"X": rng.normal(size=(5, 4)), "G": rng.normal(size=(5, 3))},
+    output_names=("dW", "db"), hint="dW = Gᵀ X and db = 1ᵀ G.",
+)
+
+
+def test_function_correct_and_inputs_are_fresh(capsys):
+    r1 = run(DELTA, lambda z, g: g * np.exp(-z) / (1 + np.exp(-z)) ** 2, capsys)
+    r2 = run(DELTA, delta_ref, capsys)
+    assert r1.status == r2.status == "correct"
+    assert len(r1.inputs) == DELTA.trials
+    assert not np.allclose(r1.inputs[0]["z"], r2.inputs[0]["z"])
+    assert not np.allclose(r1.inputs[0]["z"], r1.inputs[1]["z"])
+
+
+def test_function_that_hard_codes_one_input_fails(capsys):
+    seen = run(MSE, lambda y, d: np.mean((y - d) ** 2), capsys).inputs[0]
+    answer = float(np.mean((seen["y"] - seen["d"]) ** 2))
+
+    def cheat(y, d):  # right for the inputs of the previous check only
+        return answer if np.array_equal(y, seen["y"]) else 0.0
+
+    r = run(MSE, cheat, capsys)
+    assert r.status == "incorrect"
+    assert r.hint == core._sentence(core.HINT_CONSTANT)
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (lambda z, g: g, "The factor σ′(z) is missing."),
+    (lambda z, g: g * _sigmoid(z), "σ′(z) is σ(z)(1 − σ(z)), not σ(z)."),
+    (lambda z, g: -delta_ref(z, g), core._sentence(core.HINT_SIGN)),
+    (lambda z, g: 2 * delta_ref(z, g), core._sentence(core.HINT_DOUBLE)),
+    (lambda z, g: delta_ref(z, g) + 0.1, "The chain rule through σ."),
+])
+def test_function_mistakes_are_recognised_on_the_same_inputs(answer, hint, capsys):
+    r = run(DELTA, answer, capsys)
+    assert r.status == "incorrect"
+    assert r.hint == hint
+    assert r.message == f"❌ Exercise 9.5: not yet right. Hint: {hint}"
+
+
+def test_function_sum_instead_of_mean_and_the_half(capsys):
+    assert run(MSE, lambda y, d: np.sum((y - d) ** 2), capsys).hint == \
+        core._sentence(core.HINT_N_LARGE.format(n=5))
+    assert run(MSE, lambda y, d: 0.5 * np.mean((y - d) ** 2), capsys).hint == \
+        core._sentence(core.HINT_HALF)
+
+
+def test_function_pending(capsys):
+    def todo(z, g):
+        return ...
+
+    def not_implemented(z, g):
+        raise NotImplementedError
+
+    for answer in (..., None, todo, not_implemented):
+        assert run(DELTA, answer, capsys).message == f"⏳ Exercise 9.5: {PENDING}"
+
+
+def test_function_that_raises_is_reported_in_one_sentence(capsys):
+    r = run(SCALAR, lambda x: 1 / (x - x), capsys)
+    assert r.status == "invalid"
+    assert re.fullmatch(r"⚠️ Exercise 9\.7: your function raised ZeroDivisionError: float division "
+                        r"by zero when called with x=0\.\d+\.", r.message), r.message
+
+    def uses_math(z, g):
+        return g * math.exp(-z)
+
+    r = run(DELTA, uses_math, capsys)
+    assert r.message.startswith("⚠️ Exercise 9.5: your function raised TypeError: ")
+    assert "when called with z of shape (4, 3), g of shape (4, 3)" in r.message
+    assert "NumPy's functions (np.exp, ...) work on whole arrays" in r.message
+
+
+@pytest.mark.parametrize("answer, message", [
+    (lambda z: z, "your function should take 2 arguments (z, g), but its signature is <lambda>(z)."),
+    (lambda z, g: None, "your function returned None — did you forget the return statement?"),
+    (lambda z, g: (g * z).T, "your function's output, called with z of shape (4, 3), g of shape (4, 3): "
+                             "expected an array of shape (4, 3), got (3, 4) — did you transpose?"),
+    (lambda z, g: 0.25, "your function's output, called with z of shape (4, 3), g of shape (4, 3): "
+                        "expected an array of shape (4, 3), got a single number."),
+    (3.0, "expected a function, got a float — give the function's name without calling it "
+          "(no parentheses)."),
+])
+def test_function_malformed(answer, message, capsys):
+    r = run(DELTA, answer, capsys)
+    assert r.status == "invalid"
+    assert r.message == f"⚠️ Exercise 9.5: {message}"
+
+
+def test_function_with_several_outputs(capsys):
+    assert run(BACKWARD, lambda X, G: (G.T @ X, G.sum(axis=0)), capsys).status == "correct"
+    r = run(BACKWARD, lambda X, G: G.T @ X, capsys)
+    assert r.message.startswith("⚠️ Exercise 9.8: your function should return 2 values (dW, db), "
+                                "but it returned an array of shape (3, 4)")
+    r = run(BACKWARD, lambda X, G: (X.T @ G, G.sum(axis=0)), capsys)
+    assert r.message == ("⚠️ Exercise 9.8: dW of your function, called with X of shape (5, 4), "
+                         "G of shape (5, 3): expected an array of shape (3, 4), got (4, 3) — did you "
+                         "transpose?")
+    r = run(BACKWARD, lambda X, G: (G.T @ X / 5, G.mean(axis=0)), capsys)
+    assert r.hint == core._sentence(core.HINT_N_SMALL.format(n=5))
+
+
+def test_function_messages_show_the_learners_output_never_the_reference(capsys):
+    fixed = FunctionExercise(id="9.9", reference=lambda x: math.sin(x) * 7.0,
+                             inputs=lambda rng: {"x": 0.4125}, hint="Sine, times seven.")
+    r = run(fixed, lambda x: math.cos(x) * 7.0, capsys)
+    assert r.status == "incorrect"
+    assert "(with x=0.412, your function returns 6.41)" in r.message
+    assert_no_leak(r.message, math.sin(0.4125) * 7.0)
+    for answer, hint in [(lambda x: -math.sin(x) * 7.0, core.HINT_SIGN),
+                         (lambda x: math.sin(x) * 7.01, core.HINT_CLOSE_FUNCTION)]:
+        r = run(fixed, answer, capsys)
+        assert r.hint == core._sentence(hint)
+        assert "your function returns" not in r.message  # it would give the reference away
+        assert_no_leak(r.message, math.sin(0.4125) * 7.0)
+
+
+# --------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------
+
+TRACE = {"v-1": 2.0, "v0": 5.0, "v1": math.log(2), "v2": 10.0, "v3": math.sin(5),
+         "v4": math.log(2) + 10.0, "v5": math.log(2) + 10.0 - math.sin(5)}
+TABLE = TableExercise(
+    id="9.10", reference=TRACE, hint="Recompute each row from the rows above it.",
+    row_hints={"v4": "v4 adds two earlier rows."},
+    mistakes=[Mistake({"v3": math.cos(5)}, "v3 is a sine, not a cosine.")],
+)
+
+
+def filled(**changes):
+    table = dict(TRACE)
+    table.update({k.replace("m1", "-1"): v for k, v in changes.items()})
+    return table
+
+
+def test_table_correct_as_dict_and_as_list(capsys):
+    assert run(TABLE, TRACE, capsys).status == "correct"
+    assert run(TABLE, list(TRACE.values()), capsys).status == "correct"
+    rounded = {k: round(v, 5) for k, v in TRACE.items()}
+    assert run(TABLE, rounded, capsys).status == "correct"
+
+
+def test_table_points_at_the_first_wrong_row_by_name(capsys):
+    r = run(TABLE, filled(v2=7.0, v4=1.0), capsys)
+    assert r.status == "incorrect"
+    assert r.message == ("❌ Exercise 9.10: not yet right — row v2 is the first wrong row. "
+                         "Hint: Recompute each row from the rows above it.")
+    r = run(TABLE, filled(v3=math.cos(5)), capsys)
+    assert r.message.endswith("row v3 is the first wrong row. Hint: v3 is a sine, not a cosine.")
+    r = run(TABLE, filled(v3=-math.sin(5)), capsys)
+    assert r.hint == core._sentence(core.HINT_SIGN)
+    r = run(TABLE, filled(v4=3.0), capsys)
+    assert r.hint == "v4 adds two earlier rows."
+    for bad in (filled(v2=7.0), filled(v3=math.cos(5)), filled(v4=3.0)):
+        assert_no_leak(run(TABLE, bad, capsys).message, [TRACE["v3"], TRACE["v4"], TRACE["v5"]])
+
+
+def test_table_partly_filled_in(capsys):
+    partial = filled(v3=..., v4=..., v5=...)
+    r = run(TABLE, partial, capsys)
+    assert r.status == "pending"
+    assert r.message == ("⏳ Exercise 9.10: the rows filled in so far are right; rows v3, v4, v5 "
+                         "are still ... — fill them in and run the cell again.")
+    r = run(TABLE, filled(v1=0.5, v3=...), capsys)
+    assert r.status == "incorrect" and "row v1 is the first wrong row" in r.message
+    assert run(TABLE, {k: ... for k in TRACE}, capsys).message == f"⏳ Exercise 9.10: {PENDING}"
+    assert run(TABLE, ..., capsys).status == "pending"
+
+
+@pytest.mark.parametrize("answer, message", [
+    ({k: v for k, v in TRACE.items() if k != "v2"},
+     "your table has no row 'v2'; the rows are v-1, v0, v1, v2, v3, v4, v5 (use ... for a row you "
+     "have not filled in yet)."),
+    (filled(v6=1.0), "your table has a row 'v6' that the exercise does not have; its rows are "
+                     "v-1, v0, v1, v2, v3, v4, v5."),
+    (filled(v1="0.69"), "row v1: expected a number, got the string '0.69' — remove the quotes."),
+    ([1.0, 2.0], "expected 7 rows (v-1, v0, v1, v2, v3, v4, v5), got 2."),
+    (3.0, "expected a table: a dict {row name: value} or a list of 7 values, got a float."),
+])
+def test_table_malformed(answer, message, capsys):
+    r = run(TABLE, answer, capsys)
+    assert r.status == "invalid"
+    assert r.message == f"⚠️ Exercise 9.10: {message}"
+
+
+# --------------------------------------------------------------------------
+# Choices and predictions
+# --------------------------------------------------------------------------
+
+CHOICE = ChoiceExercise(
+    id="9.11", options={"a": "tanh", "b": "sigmoid", "c": "relu"}, reference="b",
+    hint="Which one is a probability?", mistakes=[Mistake("a", "tanh can be negative.")])
+PREDICT = ChoiceExercise(id="9.12", options=("up", "down", "unchanged"), reference="down",
+                         hint="The step goes against the gradient.")
+VALUE = ChoiceExercise(id="9.13", options=(1, 2, 4), reference=4, hint="Count the paths.")
+
+
+def test_choice(capsys):
+    for answer in ("b", "B", "(b)", " b) ", "b."):
+        assert run(CHOICE, answer, capsys).status == "correct"
+    assert run(CHOICE, "a", capsys).message == ("❌ Exercise 9.11: not yet right. Hint: tanh can be "
+                                               "negative.")
+    assert run(CHOICE, "c", capsys).hint == "Which one is a probability?"
+    assert run(CHOICE, "e", capsys).message == ("⚠️ Exercise 9.11: expected one of 'a', 'b', 'c', "
+                                               "got 'e'.")
+    assert run(CHOICE, ..., capsys).message == f"⏳ Exercise 9.11: {PENDING}"
+    assert run(PREDICT, "Down ", capsys).status == "correct"
+    assert run(PREDICT, "up", capsys).hint == "The step goes against the gradient."
+    assert run(VALUE, 4.0, capsys).status == "correct"
+    assert run(VALUE, np.int64(4), capsys).status == "correct"
+    assert run(VALUE, 2, capsys).status == "incorrect"
+    assert run(VALUE, 3, capsys).message == "⚠️ Exercise 9.13: expected one of 1, 2, 4, got 3."
+    assert run(VALUE, "4", capsys).status == "invalid"
+
+
+# --------------------------------------------------------------------------
+# The registry, check() and NNLEARN_EXPECT
+# --------------------------------------------------------------------------
+
+def test_registry_finds_chapter_modules():
+    assert 0 in chapters()
+    assert list(exercises_of_chapter(0)) == ["0.1", "0.2", "0.3", "0.4"]
+    assert get_exercise("0.3").chapter == 0
+    assert set(all_exercises()) >= {"0.1", "0.2", "0.3", "0.4"}
+
+
+def test_check_through_the_registry(capsys):
+    from nnlearn.exercises.ch00 import A, b, w
+    assert check("0.1", 6)
+    assert check("0.2", A @ w - b)
+    assert check("0.3", lambda x: 1 / (1 + np.exp(-x)))
+    assert check("0.4", "b")
+    assert check("0.1", 3).hint == core._sentence(core.HINT_HALF)
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "✅ Exercise 0.1: correct." and len(out) == 5
+
+
+def test_the_onboarding_workbook_quotes_the_real_message():
+    from pathlib import Path
+    md = (Path(__file__).resolve().parents[1] / "notebooks" / "00_how_exercises_work.md").read_text()
+    assert get_exercise("0.1").evaluate(9).message in md
+    assert get_exercise("0.1").evaluate(...).message in md
+    assert get_exercise("0.1").evaluate("9").message in md
+
+
+def test_unknown_ids_are_explained():
+    with pytest.raises(ExerciseNotFound, match=r"there is no exercise '0.9'; chapter 0 has "
+                                               r"exercises 0.1, 0.2, 0.3, 0.4\."):
+        check("0.9", 1)
+    with pytest.raises(ExerciseNotFound, match=r"no exercises for chapter 97 \(chapters with "
+                                               r"exercises: 0"):
+        check("97.1", 1)
+    with pytest.raises(TypeError, match=r'write check\("0.1", ...\) with quotes'):
+        check(0.1, 1)
+    with pytest.raises(ExerciseNotFound, match="not an exercise id"):
+        check("exercise 1", 1)
+
+
+def test_entries_are_validated():
+    with pytest.raises(ValueError, match="'chapter.number'"):
+        NumberExercise(id="1-2", reference=1)
+    with pytest.raises(TypeError, match=r"Mistake\(answer, hint\)"):
+        NumberExercise(id="1.2", reference=1, mistakes=[(2, "hint")])
+
+
+@pytest.mark.parametrize("expect, answer, raises", [
+    ("pass", 6, False), ("pass", 5, True), ("pass", ..., True), ("pass", "6", True),
+    ("pending", ..., False), ("pending", 6, True), ("pending", "6", True),
+    ("", 5, False), (None, "6", False),
+])
+def test_nnlearn_expect(monkeypatch, capsys, expect, answer, raises):
+    if expect is not None:
+        monkeypatch.setenv("NNLEARN_EXPECT", expect)
+    if raises:
+        with pytest.raises(AssertionError, match=f"NNLEARN_EXPECT={expect}, but exercise 0.1 is"):
+            check("0.1", answer)
+    else:
+        check("0.1", answer)
+    assert len(capsys.readouterr().out.splitlines()) == 1
+
+
+def test_nnlearn_expect_rejects_unknown_values(monkeypatch):
+    monkeypatch.setenv("NNLEARN_EXPECT", "correct")
+    with pytest.raises(ValueError, match="'pass' or 'pending'"):
+        check("0.1", 6)
+
+
+def test_result_object(capsys):
+    r = NUM.check(NUM_REF)
+    assert repr(r) == "CheckResult(exercise_id='9.1', status='correct')"
+    assert str(r) == r.message
+    capsys.readouterr()
+    r._ipython_display_()  # outside IPython (no cell number) it shows the line again
+    assert capsys.readouterr().out == r.message + "\n"
+    assert not NUM.check(0.5)
+
+
+def test_registered_hints_do_not_contain_their_answers():
+    for ex in all_exercises().values():
+        texts = " ".join([ex.hint] + [m.hint for m in ex.mistakes])
+        if isinstance(ex, (NumberExercise, ArrayExercise)):
+            ref = np.asarray(core._host(core._resolve(ex.reference)), dtype=float)
+            distinctive = [v for v in ref.ravel() if v != round(v) or abs(v) >= 10]
+            for v in distinctive:
+                for s in forms(float(v)):
+                    assert s not in texts, f"exercise {ex.id}: {s} in its hints"
+        assert ex.solution.strip(), f"exercise {ex.id} has no solution"
