@@ -1,0 +1,339 @@
+"""nnlearn.optim against torch.optim: same hyperparameters, same problem, same trajectory."""
+
+import numpy as np
+import pytest
+import torch
+
+from nnlearn import backend, optim
+from nnlearn.nn import Parameter
+
+BACKENDS = ["numpy", "torch"]
+
+# ---------------------------------------------------------------------------
+# The problem: four parameter arrays (the shapes of a 3-5-2 MLP's weights) and a
+# smooth non-quadratic objective with coupled coordinates,
+#   f(θ) = Σ_k [½ Σ A_k (θ_k − C_k)² + 0.025 Σ θ_k⁴] + ½ (0.3 Σ_k Σ θ_k)²,
+# whose gradient is fed to nnlearn and to torch alike, each at its own point.
+# ---------------------------------------------------------------------------
+
+_rng = np.random.default_rng(0)
+SHAPES = [(5, 3), (5,), (2, 5), (2,)]
+INIT = [_rng.normal(size=s) * 0.5 for s in SHAPES]
+A = [_rng.uniform(0.1, 3.0, size=s) for s in SHAPES]
+C = [_rng.normal(size=s) for s in SHAPES]
+
+
+def gradients(values):
+    s = 0.3 * sum(v.sum() for v in values)
+    return [a * (v - c) + 0.1 * v**3 + 0.3 * s for v, a, c in zip(values, A, C)]
+
+
+def make_params(name):
+    with backend.use(name):
+        return [Parameter(v.copy()) for v in INIT]
+
+
+def feed(params, sign=1):
+    """Set p.grad (a backend array) to the gradient of sign·f at p."""
+    for p, g in zip(params, gradients([backend.to_numpy(p.data) for p in params])):
+        p.grad = backend.asarray(sign * g, backend=_backend_of(p))
+
+
+_BACKENDS = {}
+
+
+def _backend_of(p):
+    name = backend.backend_of(p.data)
+    if name not in _BACKENDS:
+        with backend.use(name) as b:
+            _BACKENDS[name] = b
+    return _BACKENDS[name]
+
+
+def torch_step(tparams, topt, sign=1):
+    for t, g in zip(tparams, gradients([t.detach().numpy() for t in tparams])):
+        t.grad = torch.from_numpy(sign * g)
+    topt.step()
+
+
+def assert_same(params, tparams, step, tol=1e-10):
+    for i, (p, t) in enumerate(zip(params, tparams)):
+        np.testing.assert_allclose(
+            backend.to_numpy(p.data), t.detach().numpy(), rtol=tol, atol=tol,
+            err_msg=f"parameter {i} after step {step}",
+        )
+
+
+CASES = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.9, dampening=0.5)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+    ("SGD", dict(lr=0.05, momentum=0.8, weight_decay=0.01)),
+    ("SGD", dict(lr=0.01, momentum=0.5, weight_decay=0.1, maximize=True)),
+    ("Adagrad", dict()),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1)),
+    ("RMSprop", dict()),
+    ("RMSprop", dict(lr=0.005, centered=True)),
+    ("RMSprop", dict(lr=0.005, momentum=0.9)),
+    ("RMSprop", dict(lr=0.002, alpha=0.95, momentum=0.5, centered=True, weight_decay=0.01)),
+    ("Adam", dict()),
+    ("Adam", dict(lr=0.01, betas=(0.8, 0.99), amsgrad=True)),
+    ("Adam", dict(lr=0.01, weight_decay=0.05)),
+    ("Adam", dict(lr=0.01, weight_decay=0.05, amsgrad=True, eps=1e-6)),
+    ("Adam", dict(lr=0.01, maximize=True)),
+    ("AdamW", dict(lr=0.01)),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+]
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("cls,kwargs", CASES, ids=[f"{c}-{k}" for c, k in CASES])
+def test_trajectory_matches_torch(cls, kwargs, name):
+    params = make_params(name)
+    tparams = [torch.tensor(v.copy(), requires_grad=True) for v in INIT]
+    opt = getattr(optim, cls)(params, **kwargs)
+    topt = getattr(torch.optim, cls)(tparams, **kwargs)
+    start = [backend.to_numpy(p.data).copy() for p in params]
+    sign = -1 if kwargs.get("maximize") else 1  # maximize -f: a bounded problem
+    for step in range(60):
+        feed(params, sign)
+        opt.step()
+        torch_step(tparams, topt, sign)
+        assert_same(params, tparams, step)
+    # the parameters moved (a test that cannot fail is a defect)
+    moved = max(np.abs(backend.to_numpy(p.data) - s).max() for p, s in zip(params, start))
+    assert moved > 1e-3
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_updates_in_place_on_backend(name):
+    params = make_params(name)
+    arrays = [p.data for p in params]
+    opt = optim.Adam(params, lr=0.1)
+    feed(params)
+    opt.step()
+    for p, a in zip(params, arrays):
+        assert p.data is a
+        assert backend.backend_of(p.data) == name
+
+
+def test_param_groups_match_torch():
+    params = make_params("numpy")
+    tparams = [torch.tensor(v.copy(), requires_grad=True) for v in INIT]
+    groups = lambda ps: [{"params": ps[:2], "lr": 0.1}, {"params": ps[2:], "momentum": 0.5}]
+    opt = optim.SGD(groups(params), lr=0.02, momentum=0.9)
+    topt = torch.optim.SGD(groups(tparams), lr=0.02, momentum=0.9)
+    assert opt.param_groups[0]["momentum"] == 0.9 and opt.param_groups[1]["lr"] == 0.02
+    for step in range(50):
+        feed(params)
+        opt.step()
+        torch_step(tparams, topt)
+    assert_same(params, tparams, 50)
+
+
+def test_add_param_group_and_duplicates():
+    params = make_params("numpy")
+    opt = optim.SGD(params[:2], lr=0.1)
+    opt.add_param_group({"params": params[2:], "lr": 0.01})
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.01]
+    with pytest.raises(ValueError, match="more than once"):
+        opt.add_param_group({"params": params[:1]})
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(TypeError, match="Wrap it in a list"):
+        optim.SGD(params[0], lr=0.1)
+    with pytest.raises(TypeError, match="only optimize Tensors"):
+        optim.SGD([np.zeros(3)], lr=0.1)
+
+
+def test_params_without_grad_are_skipped():
+    params = make_params("numpy")
+    opt = optim.Adam(params, lr=0.1)
+    feed(params)
+    params[1].grad = None
+    before = params[1].data.copy()
+    opt.step()
+    np.testing.assert_array_equal(params[1].data, before)
+    assert params[1] not in opt.state and params[0] in opt.state
+    assert not np.allclose(params[0].data, INIT[0])
+
+
+def test_zero_grad():
+    params = make_params("numpy")
+    opt = optim.SGD(params, lr=0.1)
+    feed(params)
+    grad_array = params[0].grad
+    opt.zero_grad(set_to_none=False)
+    assert params[0].grad is grad_array and np.all(grad_array == 0)
+    opt.zero_grad()
+    assert all(p.grad is None for p in params)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("cls,kwargs", [
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+    ("RMSprop", dict(lr=0.005, momentum=0.9, centered=True)),
+    ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("Adagrad", dict(lr=0.1)),
+])
+def test_state_dict_round_trip_resumes_identically(cls, kwargs, name):
+    params = make_params(name)
+    opt = getattr(optim, cls)(params, **kwargs)
+    for _ in range(20):
+        feed(params)
+        opt.step()
+    checkpoint = [backend.to_numpy(p.data).copy() for p in params]
+    saved = opt.state_dict()
+    for _ in range(30):
+        feed(params)
+        opt.step()
+    reference = [backend.to_numpy(p.data).copy() for p in params]
+
+    # the saved state did not change while training went on
+    with backend.use(name):
+        fresh = [Parameter(c.copy()) for c in checkpoint]
+    opt2 = getattr(optim, cls)(fresh, **kwargs)
+    opt2.load_state_dict(saved)
+    for _ in range(30):
+        feed(fresh)
+        opt2.step()
+    for p, r in zip(fresh, reference):
+        np.testing.assert_array_equal(backend.to_numpy(p.data), r)
+
+    # without the state, the resumed run differs (the test can fail)
+    with backend.use(name):
+        cold = [Parameter(c.copy()) for c in checkpoint]
+    opt3 = getattr(optim, cls)(cold, **kwargs)
+    for _ in range(30):
+        feed(cold)
+        opt3.step()
+    assert max(np.abs(backend.to_numpy(p.data) - r).max() for p, r in zip(cold, reference)) > 1e-6
+
+
+def test_state_dict_layout_and_mismatch():
+    params = make_params("numpy")
+    opt = optim.SGD(params, lr=0.1, momentum=0.9)
+    feed(params)
+    opt.step()
+    sd = opt.state_dict()
+    assert sd["param_groups"][0]["params"] == [0, 1, 2, 3]
+    assert set(sd["state"]) == {0, 1, 2, 3}
+    assert set(sd["state"][0]) == {"momentum_buffer"}
+    with pytest.raises(ValueError, match="parameters"):
+        optim.SGD(params[:2], lr=0.1).load_state_dict(sd)
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda p: optim.SGD(p, lr=-0.1), "learning rate"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=-0.5), "momentum"),
+    (lambda p: optim.SGD(p, lr=0.1, weight_decay=-1), "weight_decay"),
+    (lambda p: optim.SGD(p, lr=0.1, nesterov=True), "Nesterov"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=0.9, dampening=0.1, nesterov=True), "Nesterov"),
+    (lambda p: optim.Adam(p, betas=(1.0, 0.999)), "index 0"),
+    (lambda p: optim.Adam(p, betas=(0.9, -0.1)), "index 1"),
+    (lambda p: optim.Adam(p, eps=-1e-8), "eps"),
+    (lambda p: optim.AdamW(p, lr=-1), "learning rate"),
+    (lambda p: optim.RMSprop(p, alpha=-0.1), "alpha"),
+    (lambda p: optim.RMSprop(p, momentum=-0.1), "momentum"),
+    (lambda p: optim.Adagrad(p, lr_decay=-0.1), "lr_decay"),
+    (lambda p: optim.Adagrad(p, initial_accumulator_value=-1), "initial_accumulator_value"),
+])
+def test_invalid_arguments_raise_like_torch(make, match):
+    with pytest.raises(ValueError, match=match):
+        make(make_params("numpy"))
+
+
+# ---------------------------------------------------------------------------
+# The two momentum conventions of the slides
+# ---------------------------------------------------------------------------
+
+def slide004_momentum(w0, grads_fn, eps, mu, steps):
+    """w_{t+1} = w_t - ε ∇E_t + μ v_t with v_t = w_t - w_{t-1} (v = 0 at the start)."""
+    w_prev, w = w0.copy(), w0.copy()
+    path = []
+    for _ in range(steps):
+        w_next = w - eps * grads_fn(w) + mu * (w - w_prev)
+        w_prev, w = w, w_next
+        path.append(w.copy())
+    return path
+
+
+def slide001_momentum(w0, grads_fn, eta, mu, steps):
+    """v ← μ v + (1 - μ) η g;  w ← w - v (v = 0 at the start)."""
+    w, v = w0.copy(), np.zeros_like(w0)
+    path = []
+    for _ in range(steps):
+        v = mu * v + (1 - mu) * eta * grads_fn(w)
+        w = w - v
+        path.append(w.copy())
+    return path
+
+
+def rosenbrock_grad(w):
+    x, y = w
+    return np.array([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)])
+
+
+def nnlearn_path(w0, grads_fn, steps, **kwargs):
+    p = Parameter(w0.copy())
+    opt = optim.SGD([p], **kwargs)
+    path = []
+    for _ in range(steps):
+        p.grad = grads_fn(p.data)
+        opt.step()
+        path.append(p.data.copy())
+    return path
+
+
+def test_slide004_momentum_is_pytorch_momentum():
+    w0, eps, mu = np.array([-1.0, 1.5]), 1e-4, 0.9
+    slide = slide004_momentum(w0, rosenbrock_grad, eps, mu, 200)
+    ours = nnlearn_path(w0, rosenbrock_grad, 200, lr=eps, momentum=mu)
+    np.testing.assert_allclose(ours, slide, rtol=1e-10, atol=1e-12)
+    plain = nnlearn_path(w0, rosenbrock_grad, 200, lr=eps)
+    assert np.abs(np.array(plain) - np.array(slide)).max() > 1e-2
+
+
+def test_slide001_momentum_is_pytorch_momentum_with_rescaled_lr():
+    w0, eta, mu = np.array([-1.0, 1.5]), 1e-3, 0.9
+    slide = slide001_momentum(w0, rosenbrock_grad, eta, mu, 200)
+    ours = nnlearn_path(w0, rosenbrock_grad, 200, lr=(1 - mu) * eta, momentum=mu)
+    np.testing.assert_allclose(ours, slide, rtol=1e-10, atol=1e-12)
+
+
+def test_slide001_vs_dampening_differs_by_the_undamped_first_step():
+    # with gradients that do not depend on w, PyTorch's dampening=μ run and the
+    # slide-001 run differ in position by -η g_1 (μ + μ² + ... + μ^t)
+    rng = np.random.default_rng(1)
+    gs = rng.normal(size=(40, 3))
+    counter = iter(range(40))
+    w0, eta, mu = np.zeros(3), 0.1, 0.8
+    seq = lambda w: gs[next(counter)]
+    slide = slide001_momentum(w0, seq, eta, mu, 40)
+    counter = iter(range(40))
+    damp = nnlearn_path(w0, seq, 40, lr=eta, momentum=mu, dampening=mu)
+    for t in range(1, 41):
+        expected = -eta * gs[0] * sum(mu**s for s in range(1, t + 1))
+        np.testing.assert_allclose(damp[t - 1] - slide[t - 1], expected, rtol=1e-10, atol=1e-14)
+    # and torch agrees with nnlearn on the dampened run
+    tw = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    topt = torch.optim.SGD([tw], lr=eta, momentum=mu, dampening=mu)
+    for t in range(40):
+        tw.grad = torch.tensor(gs[t])
+        topt.step()
+    np.testing.assert_allclose(tw.detach().numpy(), damp[-1], rtol=1e-12)
+
+
+def test_closure_is_called_and_returned():
+    params = make_params("numpy")
+    opt = optim.SGD(params, lr=0.1)
+    calls = []
+
+    def closure():
+        calls.append(1)
+        feed(params)
+        return 3.5
+
+    assert opt.step(closure) == 3.5 and calls == [1]
+    assert not np.allclose(params[0].data, INIT[0])
