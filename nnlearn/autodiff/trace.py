@@ -247,7 +247,7 @@ class Trace:
                      title="Gradients checked by central differences", digits=8)
 
     def graph(self, **kwargs):
-        """A drawing of the computational graph (matplotlib; see :func:`nnlearn.autodiff.draw`)."""
+        """A drawing of the computational graph (matplotlib; see :func:`nnlearn.autodiff.graph.draw`)."""
         from .graph import draw
 
         names = {id(v): str(self._name(v)) for v in self.variables}

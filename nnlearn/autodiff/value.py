@@ -21,23 +21,65 @@ the slides' tables.
 
 The local derivatives, for an operation :math:`v = \\phi(a, b)`:
 
-========== ======================== =================================== ===================================
-op         value                    :math:`\\partial v/\\partial a`     :math:`\\partial v/\\partial b`
-========== ======================== =================================== ===================================
-``+``      :math:`a + b`            :math:`1`                           :math:`1`
-``-``      :math:`a - b`            :math:`1`                           :math:`-1`
-``*``      :math:`a b`              :math:`b`                           :math:`a`
-``/``      :math:`a / b`            :math:`1/b`                         :math:`-a/b^2`
-``**k``    :math:`a^k`              :math:`k a^{k-1}`
-neg        :math:`-a`               :math:`-1`
-exp        :math:`e^a`              :math:`e^a = v`
-log        :math:`\\ln a`           :math:`1/a`
-sin        :math:`\\sin a`          :math:`\\cos a`
-cos        :math:`\\cos a`          :math:`-\\sin a`
-tanh       :math:`\\tanh a`         :math:`1 - v^2`
-sigmoid    :math:`\\sigma(a)`       :math:`v(1 - v)`
-relu       :math:`\\max(a, 0)`      :math:`1` if :math:`a > 0` else :math:`0`
-========== ======================== =================================== ===================================
+.. list-table::
+   :header-rows: 1
+
+   * - op
+     - value :math:`v`
+     - :math:`\\partial v/\\partial a`
+     - :math:`\\partial v/\\partial b`
+   * - ``+``
+     - :math:`a + b`
+     - :math:`1`
+     - :math:`1`
+   * - ``-``
+     - :math:`a - b`
+     - :math:`1`
+     - :math:`-1`
+   * - ``*``
+     - :math:`a b`
+     - :math:`b`
+     - :math:`a`
+   * - ``/``
+     - :math:`a / b`
+     - :math:`1/b`
+     - :math:`-a/b^2`
+   * - ``**k``
+     - :math:`a^k`
+     - :math:`k a^{k-1}`
+     -
+   * - neg
+     - :math:`-a`
+     - :math:`-1`
+     -
+   * - exp
+     - :math:`e^a`
+     - :math:`e^a = v`
+     -
+   * - log
+     - :math:`\\ln a`
+     - :math:`1/a`
+     -
+   * - sin
+     - :math:`\\sin a`
+     - :math:`\\cos a`
+     -
+   * - cos
+     - :math:`\\cos a`
+     - :math:`-\\sin a`
+     -
+   * - tanh
+     - :math:`\\tanh a`
+     - :math:`1 - v^2`
+     -
+   * - sigmoid
+     - :math:`\\sigma(a)`
+     - :math:`v(1 - v)`
+     -
+   * - relu
+     - :math:`\\max(a, 0)`
+     - :math:`1` if :math:`a > 0` else :math:`0`
+     -
 """
 
 from __future__ import annotations
@@ -75,6 +117,8 @@ def _relu_grad(a: float) -> float:
     return 1.0 if a > 0 else 0.0  # 0 at a = 0, as PyTorch
 
 
+#: The local derivatives of every primitive, keyed by op name: the one place
+#: where a derivative of :class:`Value` is written.
 RULES: dict[str, Rule] = {
     "+": Rule("{0} + {1}", "{0} + {1}", lambda o, a, b, k: (1.0, 1.0), ("1", "1"), ("1", "1")),
     "-": Rule("{0} − {1}", "{0} - {1}", lambda o, a, b, k: (1.0, -1.0), ("1", "−1"), ("1", "-1")),
