@@ -22,7 +22,6 @@ __version__ = "0.1.0"
 _lazy = {
     "Tensor": ("nnlearn.tensor", "Tensor"),
     "no_grad": ("nnlearn.tensor", "no_grad"),
-    "tensor": ("nnlearn.tensor", "tensor"),
 }
 _submodules = {
     "autodiff", "tensor", "nn", "losses", "init", "optim", "manual", "gradcheck",

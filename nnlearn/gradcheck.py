@@ -1,0 +1,279 @@
+r"""Gradient checking: autodiff against finite differences.
+
+The derivative of :math:`f` at :math:`x` along coordinate :math:`i` is
+approximated by the *central difference*
+
+.. math::
+
+    \frac{\partial f}{\partial x_i} \approx
+    \frac{f(x + \epsilon e_i) - f(x - \epsilon e_i)}{2\epsilon},
+
+whose error shrinks like :math:`\epsilon^2` (the one-sided difference's like
+:math:`\epsilon`). Comparing it with the analytic (backpropagated) gradient
+:math:`a_i` uses the *relative error* (as in Stanford's CS231n notes)
+
+.. math::
+
+    r_i = \frac{|a_i - n_i|}{\max(|a_i|, |n_i|)},
+
+which does not depend on the scale of :math:`f` (the denominator has a floor,
+``tiny`` :math:`= 10^{-8}` as in CS231n's code, so that two zeros compare as
+equal). Rough guide in float64: :math:`r < 10^{-7}` correct; up to about
+:math:`10^{-4}` normal for a network (see below) or near a kink (ReLU,
+``abs``, ``max``); :math:`r > 10^{-2}` wrong.
+
+Central differences are limited by round-off: :math:`f` is computed with a
+relative error of about :math:`10^{-16}`, and dividing by :math:`2\epsilon =
+2\cdot 10^{-6}` turns that into an absolute error of about
+:math:`10^{-10}|f|` in every numerical derivative. Entries whose gradient is
+itself small (say :math:`10^{-5}`) therefore show relative errors of
+:math:`10^{-5}` even when the backward pass is exact. That is why
+:func:`assert_gradients_close` accepts an entry that is within ``tol``
+relatively *or* within ``atol`` (scaled by :math:`|f|`) absolutely, as
+``numpy.allclose`` does.
+
+Two more things spoil the numbers without any bug: float32 (a perturbation
+of :math:`10^{-6}` is below its resolution of about :math:`10^{-7}` relative,
+so use float64, nnlearn's default), and kinks (a perturbation that crosses
+the kink of ReLU at 0 sees a slope that autodiff does not).
+
+>>> import nnlearn
+>>> from nnlearn.gradcheck import gradcheck
+>>> x = nnlearn.Tensor([0.5, -1.5, 2.0], requires_grad=True)
+>>> gradcheck(lambda x: (x.tanh() * x).sum(), x) < 1e-7
+True
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np  # host-side only: the random weights for non-scalar outputs
+
+from . import backend as _backend
+from .tensor import Tensor, no_grad
+
+__all__ = ["numerical_gradient", "gradcheck", "assert_gradients_close", "check_gradients"]
+
+def _as_float(value, where: str) -> float:
+    if isinstance(value, Tensor):
+        value = value.data
+    shape = tuple(getattr(value, "shape", ()))
+    if math.prod(shape) != 1:
+        raise ValueError(
+            f"{where}: f must return a scalar (one number), got an output of shape {shape}. "
+            "Reduce it, e.g. with .sum(), or use gradcheck, which weights non-scalar outputs."
+        )
+    return float(value.item() if hasattr(value, "item") else value)
+
+
+def _is_float_array(arr) -> bool:
+    return "float" in str(arr.dtype)
+
+
+def numerical_gradient(f, x, eps: float = 1e-6):
+    r"""The central-difference gradient of the scalar function ``f`` at ``x``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x)`` returns a number or a one-element Tensor/array. It is called
+        :math:`2n` times for an ``x`` of :math:`n` entries, inside ``no_grad()``.
+    x : Tensor or array
+        The point; perturbed in place entry by entry and restored.
+    eps : float
+        The step :math:`\epsilon`.
+
+    Returns
+    -------
+    array
+        Of ``x``'s shape and backend:
+        :math:`\bigl(f(x + \epsilon e_i) - f(x - \epsilon e_i)\bigr) / (2\epsilon)`
+        for every entry :math:`i`. The step actually taken is read back from
+        the array, so that rounding in float32 does not bias the quotient.
+    """
+    arr = x.data if isinstance(x, Tensor) else x
+    if not _is_float_array(arr):
+        raise TypeError(
+            f"numerical_gradient: x must hold floating-point numbers, got dtype {arr.dtype}; "
+            "a derivative with respect to an integer is not defined"
+        )
+    xp = x.xp if isinstance(x, Tensor) else _backend.namespace_of(arr)
+    grad = xp.zeros_like(arr)
+    with no_grad():
+        for idx in itertools.product(*(range(n) for n in arr.shape)):
+            old = float(arr[idx])
+            arr[idx] = old + eps
+            up = float(arr[idx])
+            f_plus = _as_float(f(x), "numerical_gradient")
+            arr[idx] = old - eps
+            down = float(arr[idx])
+            f_minus = _as_float(f(x), "numerical_gradient")
+            arr[idx] = old
+            grad[idx] = (f_plus - f_minus) / (up - down)
+    return grad
+
+
+class _Comparison:
+    """Analytic and numerical gradients of every checked input."""
+
+    def __init__(self, f, inputs, eps):
+        checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
+        if not checked:
+            raise ValueError(
+                "gradcheck: none of the inputs requires grad, so there is nothing to check. "
+                "Create the tensors to check with requires_grad=True."
+            )
+        self.inputs, self.checked = inputs, checked
+        objective = self._objective(f, inputs)
+
+        saved = [inputs[i].grad for i in checked]
+        for i in checked:
+            inputs[i].grad = None
+        try:
+            out = objective()
+            self.f_value = float(out.item())
+            if out.requires_grad:
+                out.backward()
+            self.analytic = [
+                inputs[i].xp.zeros_like(inputs[i].data) if inputs[i].grad is None
+                else inputs[i].xp.asarray(inputs[i].grad, copy=True)
+                for i in checked
+            ]
+        finally:
+            for i, g in zip(checked, saved):
+                inputs[i].grad = g
+        self.numeric = [numerical_gradient(lambda _: objective(), inputs[i], eps) for i in checked]
+
+    @staticmethod
+    def _objective(f, inputs):
+        """``f`` itself if it returns a scalar, else ``sum(f * w)`` for fixed
+        random weights ``w`` (every output entry then matters)."""
+        first = f(*inputs)
+        if not isinstance(first, Tensor):
+            raise TypeError(f"gradcheck: f must return a Tensor, got {type(first).__name__}")
+        if first.numel() == 1:
+            return lambda: f(*inputs).sum()
+        w = np.random.default_rng(12345).standard_normal(first.shape)
+        weights = Tensor(first.backend.asarray(w, dtype=first.data.dtype))
+        return lambda: (f(*inputs) * weights).sum()
+
+    def pairs(self):
+        """``(input position, analytic, numeric)`` as float64 NumPy arrays."""
+        for k, i in enumerate(self.checked):
+            yield (i, _backend.to_numpy(self.analytic[k]).astype(float),
+                   _backend.to_numpy(self.numeric[k]).astype(float))
+
+    def worst(self, score):
+        """The entry with the largest ``score(a, n)``: (score, input, index, a, n)."""
+        best = None
+        for i, a, n in self.pairs():
+            if not a.size:
+                continue
+            s = score(a, n)
+            j = np.unravel_index(int(np.argmax(s)), s.shape)
+            if best is None or s[j] > best[0]:
+                best = (float(s[j]), i, tuple(int(v) for v in j), float(a[j]), float(n[j]))
+        return best or (0.0, None, None, 0.0, 0.0)
+
+
+def _relative_errors(a, n, tiny):
+    return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), tiny)
+
+
+def gradcheck(f, *inputs, eps: float = 1e-6, tiny: float = 1e-8) -> float:
+    r"""The largest relative error between autodiff and central-difference
+    gradients of ``f`` over every entry of every input that requires grad.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(*inputs)`` returns a Tensor. A scalar is checked as is; for any
+        other shape the scalar :math:`\sum_k f_k w_k` with fixed random
+        weights :math:`w` is checked, so that every output entry counts. ``f``
+        must be deterministic: put dropout in ``eval()`` mode.
+    *inputs : Tensor or anything
+        Arguments of ``f``; Tensors with ``requires_grad=True`` are checked.
+    eps : float
+        The finite-difference step :math:`\epsilon`.
+    tiny : float
+        Floor of the denominator.
+
+    Returns
+    -------
+    float
+        :math:`\max_i |a_i - n_i| / \max(|a_i|, |n_i|, \text{tiny})`. The
+        inputs' ``.grad`` are left as they were.
+
+    Notes
+    -----
+    PyTorch's ``torch.autograd.gradcheck`` returns ``True`` or raises, and
+    compares with absolute and relative tolerances; this one returns the
+    number that CS231n's notes (and the book) discuss. See
+    :func:`assert_gradients_close` for a check that raises.
+    """
+    c = _Comparison(f, inputs, eps)
+    return c.worst(lambda a, n: _relative_errors(a, n, tiny))[0]
+
+
+def assert_gradients_close(f, *inputs, eps: float = 1e-6, tol: float = 1e-5,
+                           atol: float = 1e-8) -> float:
+    r"""Check autodiff against central differences; raise ``AssertionError``
+    with a readable message when they disagree.
+
+    An entry passes when
+    :math:`|a_i - n_i| \le \text{tol}\cdot\max(|a_i|, |n_i|) + \text{atol}\cdot\max(1, |f|)`:
+    relatively close, or within the round-off noise of the finite difference,
+    which grows with :math:`|f|` (see the module notes). The message names
+    the input, the entry, both gradients, the relative error and the likely
+    cause.
+
+    Returns
+    -------
+    float
+        The largest relative error (as :func:`gradcheck` with ``tiny=1e-8``),
+        when every entry passes.
+    """
+    c = _Comparison(f, inputs, eps)
+    noise = atol * max(1.0, abs(c.f_value))
+    ratio, i, idx, a, n = c.worst(
+        lambda a, n: np.abs(a - n) / (tol * np.maximum(np.abs(a), np.abs(n)) + noise)
+    )
+    if ratio <= 1:
+        return c.worst(lambda a, n: _relative_errors(a, n, 1e-8))[0]
+    t = inputs[i]
+    x_value = float(_backend.to_numpy(t.data)[idx])
+    rel = abs(a - n) / max(abs(a), abs(n), 1e-8)
+    dtype = str(t.data.dtype).replace("torch.", "")
+    lines = [
+        f"gradient check failed for inputs[{i}] (shape {t.shape}, {dtype}) at index {idx}: "
+        f"autodiff gives {a:.8g}, central differences give {n:.8g}; relative error "
+        f"{rel:.3g} (tol {tol:g}), absolute difference {abs(a - n):.3g} "
+        f"(atol {noise:.3g}).",
+    ]
+    hints = []
+    if dtype == "float32":
+        hints.append(
+            "this input is float32: finite differences with eps=1e-6 are at the limit of its "
+            "precision. Use float64 (nnlearn's default) for gradient checks."
+        )
+    if abs(x_value) < 10 * eps:
+        hints.append(
+            f"the input entry is {x_value:.3g}, within eps of 0: if f uses relu, abs or max "
+            "there, the difference may straddle a kink. Move the point away from 0."
+        )
+    if rel > 1e-2 and not hints:
+        hints.append(
+            "an error this large usually means a wrong backward formula: check the "
+            "derivative of each operation f uses (and that f is deterministic)."
+        )
+    if not hints:
+        hints.append(
+            "a small excess can come from round-off or from a kink (relu, abs, max) near the "
+            "point: try eps=1e-5, or move the point."
+        )
+    raise AssertionError("\n".join(lines + ["Hint: " + h for h in hints]))
+
+
+check_gradients = assert_gradients_close
