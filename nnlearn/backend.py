@@ -64,6 +64,7 @@ __all__ = [
     "namespace_of",
     "manual_seed",
     "rng",
+    "fork_rng",
     "set_default_dtype",
     "get_default_dtype",
     "cuda_is_available",
@@ -356,6 +357,22 @@ def manual_seed(seed: int) -> np.random.Generator:
         raise TypeError(f"seed must be an integer, got {seed!r}")
     _rng["gen"] = np.random.default_rng(int(seed))
     return _rng["gen"]
+
+
+@contextlib.contextmanager
+def fork_rng(seed: int | None = None):
+    """Run a block with its own generator, then give the previous one back
+    untouched (PyTorch's ``torch.random.fork_rng``).
+
+    >>> with fork_rng(0):
+    ...     ...   # draws here do not disturb the caller's random state
+    """
+    saved = _rng["gen"]
+    _rng["gen"] = np.random.default_rng(seed)
+    try:
+        yield _rng["gen"]
+    finally:
+        _rng["gen"] = saved
 
 
 def rng() -> np.random.Generator:

@@ -90,16 +90,10 @@ def _slider(kind, value, description, **kw):
     return cls(value=value, description=description, style=style, **extra, **kw)
 
 
-@contextlib.contextmanager
 def _seeded(seed):
-    """Run a block with nnlearn's generator seeded, then give the caller's
-    generator back untouched (a widget must not reset the user's random state)."""
-    saved = _backend._rng["gen"]
-    _backend.manual_seed(seed)
-    try:
-        yield
-    finally:
-        _backend._rng["gen"] = saved
+    """Seed nnlearn's generator for a block and give the caller's back afterwards
+    (a widget must not reset the user's random state)."""
+    return _backend.fork_rng(seed)
 
 
 class InteractiveFigure:

@@ -679,3 +679,16 @@ def test_dataloader_on_torch_backend():
     for (xb, yb), xr, yr in zip(batches, *ref):
         np.testing.assert_array_equal(xb.data.numpy(), xr)
         np.testing.assert_array_equal(yb.data.numpy(), yr)
+
+
+def test_dataloader_batches_stay_on_the_loaders_backend():
+    import nnlearn
+
+    X = np.arange(12.0).reshape(6, 2)
+    y = np.arange(6)
+    with nnlearn.backend.use("torch"):
+        loader = nnlearn.data.DataLoader(X, y, batch_size=4)
+    xb, yb = next(iter(loader))          # iterated under the numpy backend
+    assert xb.backend.name == "torch" and yb.backend.name == "torch"
+    assert nnlearn.backend.backend_of(xb.data) == "torch"
+    np.testing.assert_array_equal(xb.numpy(), X[:4])

@@ -97,17 +97,21 @@ class DataLoader:
         return rng.permutation(self.num_samples)
 
     def __iter__(self):
-        from ..tensor import Tensor
+        from ..tensor import _result
 
-        xp = self.backend.xp
+        b_, xp = self.backend, self.backend.xp
+
+        def tensor(arr):  # a batch stays on the loader's backend, whatever is current now
+            return _result(arr, b_, xp, "", (), False)
+
         order = self._order()
         for b in range(len(self)):
-            idx = self.backend.asarray(order[b * self.batch_size:(b + 1) * self.batch_size])
-            xb = Tensor(xp.take(self.X, idx, axis=0))
+            idx = b_.asarray(order[b * self.batch_size:(b + 1) * self.batch_size])
+            xb = tensor(xp.take(self.X, idx, axis=0))
             if self.y is None:
                 yield xb
             else:
-                yield xb, Tensor(xp.take(self.y, idx, axis=0))
+                yield xb, tensor(xp.take(self.y, idx, axis=0))
 
     def __repr__(self):
         return (
