@@ -22,10 +22,11 @@ __version__ = "0.1.0"
 _lazy = {
     "Tensor": ("nnlearn.tensor", "Tensor"),
     "no_grad": ("nnlearn.tensor", "no_grad"),
+    "Table": ("nnlearn._display", "Table"),
 }
 _submodules = {
     "autodiff", "tensor", "nn", "losses", "init", "optim", "manual", "gradcheck",
-    "data", "train", "experiment", "viz", "widgets", "exercises",
+    "data", "train", "experiment", "viz", "widgets", "exercises", "batchnorm_manual",
 }
 
 
@@ -40,4 +41,4 @@ def __getattr__(name):
     raise AttributeError(f"module 'nnlearn' has no attribute {name!r}")
 
 
-__all__ = ["backend", "manual_seed", "Tensor", "no_grad", "tensor", *sorted(_submodules)]
+__all__ = ["backend", "manual_seed", "Tensor", "no_grad", "Table", *sorted(_submodules)]

@@ -102,6 +102,13 @@ class Table:
         """The rows as dictionaries keyed by column name."""
         return [dict(zip(self.columns, r)) for r in self.rows]
 
+    def select(self, columns: Sequence[str]) -> "Table":
+        """A new Table with only ``columns``, in that order (rules and title kept)."""
+        idx = [self.columns.index(c) for c in columns]
+        return Table(columns, [[r[i] for i in idx] for r in self.rows], title=self.title,
+                     separators=self.separators, math_columns=self.math_columns & set(columns),
+                     digits=self.digits)
+
     def _cell(self, x) -> str:
         return format_number(x, self.digits)
 

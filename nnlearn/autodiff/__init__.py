@@ -5,6 +5,8 @@
   trace, reverse adjoint trace and forward tangent trace as tables,
 - :func:`draw` — a drawing of the computational graph of any ``Value``,
 - :func:`finite_difference` — the central difference that checks them all,
+- :func:`jacobian_forward`, :func:`jacobian_reverse` — whole Jacobians by
+  forward and reverse mode, with the count of multiply-adds each needs,
 - :func:`path_products` — every path from an input to the output with the product
   of the local derivatives along it (the chain rule along a path, the sum rule
   across paths).
@@ -13,5 +15,7 @@
 from .value import Value
 from .trace import Trace, finite_difference, path_products, trace
 from .graph import draw
+from .modes import graph_size, jacobian_forward, jacobian_reverse, jvp, vjp
 
-__all__ = ["Value", "Trace", "trace", "path_products", "finite_difference", "draw"]
+__all__ = ["Value", "Trace", "trace", "path_products", "finite_difference", "draw",
+           "jvp", "vjp", "jacobian_forward", "jacobian_reverse", "graph_size"]
