@@ -25,12 +25,6 @@ def no_pyplot_figures():
     assert plt.get_fignums() == before
 
 
-def timed(fn, *args, **kw):
-    t = time.perf_counter()
-    out = fn(*args, **kw)
-    return out, time.perf_counter() - t
-
-
 def test_optimizer_widget_path_follows_the_controls():
     w = widgets.optimizer_widget()
     assert set(w.controls) == {"optimizer", "lr", "momentum", "steps"}
@@ -43,8 +37,8 @@ def test_optimizer_widget_path_follows_the_controls():
     ax_surface, ax_loss = w.figure.axes
     np.testing.assert_allclose(ax_surface.lines[1].get_xydata(), path)
     # ... momentum carries it to the global minimum near (0.52, 15.0): set the slider
-    _, seconds = timed(setattr, w.controls["momentum"], "value", 0.9)
-    assert w.redraws == 2 and seconds < 2.0
+    w.controls["momentum"].value = 0.9
+    assert w.redraws == 2
     np.testing.assert_allclose(w.last["path"][-1], (0.52, 15.0), atol=0.1)
     ax_surface, ax_loss = w.figure.axes
     assert ax_loss.get_yscale() == "log"
@@ -63,8 +57,7 @@ def test_initialization_widget_draws_one_line_per_layer():
     ax_act, ax_grad = w.figure.axes
     assert len(ax_act.lines) == 5 and len(ax_grad.lines) == 5
     assert "Layer 5" in [t.get_text() for t in ax_act.get_legend().get_texts()]
-    _, seconds = timed(setattr, w.controls["depth"], "value", 8)
-    assert seconds < 2.0
+    w.controls["depth"].value = 8
     ax_act, ax_grad = w.figure.axes
     assert len(ax_act.lines) == 8 and len(ax_grad.lines) == 8 and len(w.last["stats"]) == 8
     # standard init with tanh: the activations shrink layer after layer (Glorot & Bengio, fig. 6)
@@ -102,8 +95,7 @@ def test_regularization_widget_fit_changes_and_is_cached():
     ax = w.figure.axes[0]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["truth", "network", "data"]
     assert "training MSE" in ax.get_title()
-    _, seconds = timed(setattr, w.controls["dropout"], "value", 0.3)
-    assert seconds < 2.0
+    w.controls["dropout"].value = 0.3
     dropped = w.last["curve"].copy()
     assert np.max(np.abs(dropped - free)) > 0.05
     assert "dropout p = 0.30" in w.figure.axes[0].get_title()
@@ -111,10 +103,18 @@ def test_regularization_widget_fit_changes_and_is_cached():
     w.set(dropout=0.0, weight_decay=0.1)
     assert np.ptp(w.last["curve"]) < np.ptp(free)
     strong = w.last["train_mse"]
-    # back to the first setting: the cached fit, identical and instant
-    _, seconds = timed(w.set, dropout=0.0, weight_decay=0.0)
+    # back to the first setting: the cached fit, identical, and no training step taken
+    from nnlearn import optim
+
+    steps = []
+    original = optim.Adam.step
+    optim.Adam.step = lambda self, *a, **k: (steps.append(1), original(self, *a, **k))[1]
+    try:
+        w.set(dropout=0.0, weight_decay=0.0)
+    finally:
+        optim.Adam.step = original
     np.testing.assert_array_equal(w.last["curve"], free)
-    assert w.last["train_mse"] < strong and seconds < 0.5
+    assert w.last["train_mse"] < strong and steps == []
 
 
 def test_widgets_leave_the_global_generator_alone():
