@@ -27,7 +27,6 @@ the networks are small, and trained fits are cached.
 from __future__ import annotations
 
 import base64
-import contextlib
 import html
 import io
 import math

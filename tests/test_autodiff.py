@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings, strategies as st
 
 matplotlib.use("Agg")
 
-from nnlearn.autodiff import Value, draw, path_products, trace  # noqa: E402
+from nnlearn.autodiff import Value, path_products, trace  # noqa: E402
 from nnlearn.autodiff.value import RULES  # noqa: E402
 
 

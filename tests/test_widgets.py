@@ -1,7 +1,6 @@
 """Tests of nnlearn.widgets: each widget is built and driven headless (Agg backend)."""
 
 import base64
-import time
 
 import matplotlib
 

@@ -8,7 +8,7 @@ instead of getting a node of their own.
 
 from __future__ import annotations
 
-from .value import RULES, Value, _fmt_const
+from .value import Value, _fmt_const
 
 _SYMBOL = {"+": "+", "-": "−", "*": "×", "/": "÷", "neg": "−x", "exp": "exp", "log": "ln",
            "sin": "sin", "cos": "cos", "tanh": "tanh", "sigmoid": "σ", "relu": "relu"}
