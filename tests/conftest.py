@@ -7,7 +7,12 @@ import torch
 import nnlearn
 from nnlearn import backend
 
-BACKENDS = ["numpy", "torch"]
+# "torch" runs the GPU code path on the CPU; "cuda" runs it on a GPU where there is one.
+CUDA = pytest.param("cuda", marks=[
+    pytest.mark.gpu,
+    pytest.mark.skipif(not backend.cuda_is_available(), reason="needs a CUDA device"),
+])
+BACKENDS = ["numpy", "torch", CUDA]
 
 
 @pytest.fixture(params=BACKENDS)
