@@ -101,14 +101,20 @@ def test_every_chapter_colab_link_opens_a_twin_in_the_repository(built_book):
         parser = _Links()
         parser.feed((built_book / f"{f}.html").read_text())
         colab = [h for h in parser.hrefs if h.startswith("https://colab.research.google.com/")]
-        assert len(colab) == 1, f"{f}: expected one Colab link, found {colab}"
-        m = re.fullmatch(rf"https://colab\.research\.google\.com/github/{org_repo}/blob/main/(.+)", colab[0])
-        assert m, colab[0]
-        target = m.group(1)
-        assert target == f"{f}.ipynb"
-        assert (ROOT / target).exists(), target
-        if tracked:   # in a git checkout: the twin must be committed, or Colab finds nothing
-            assert target in tracked, f"{target} is not committed"
+        targets = []
+        for link in colab:
+            m = re.fullmatch(rf"https://colab\.research\.google\.com/github/{org_repo}/blob/main/(.+)", link)
+            assert m, link
+            targets.append(m.group(1))
+        launch = [t for t in targets if t.startswith("book/")]
+        assert launch == [f"{f}.ipynb"], f"{f}: the launch button should open {f}.ipynb, found {launch}"
+        for target in targets:   # the launch button and any workbook links
+            assert (ROOT / target).exists(), target
+            if tracked:   # in a git checkout: it must be committed, or Colab finds nothing
+                assert target in tracked, f"{target} is not committed"
+        chapter = re.match(r"book/ch(\d\d)_", f)
+        if chapter:   # each chapter links its own workbook
+            assert any(t.startswith(f"notebooks/{chapter.group(1)}_") for t in targets), f"{f}: no workbook link"
 
 
 def test_install_cell_is_not_in_the_html(built_book):
