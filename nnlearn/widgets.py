@@ -376,7 +376,7 @@ def initialization_widget(depth: int = 5, activation: str = "tanh", init: str = 
     random class labels and the cross-entropy loss
     (:func:`nnlearn.train.layer_statistics`). Top: the histogram of each
     hidden layer's activations (Glorot and Bengio's figure 6); bottom: of its
-    back-propagated gradients :math:`\partial L/\partial z` (figure 7).
+    back-propagated gradients :math:`\partial E/\partial z` (figure 7).
 
     Controls: ``depth`` (1–10), ``activation`` (tanh, sigmoid, relu), ``init``
     (standard, xavier, he; see :func:`deep_mlp`) and ``scale`` (a factor on

@@ -236,7 +236,7 @@ def test_layer_histograms_one_line_per_layer(probe):
     ax = fig.axes[0]
     assert len(ax.lines) == 4 and legend_texts(ax) == ["Layer 1", "Layer 2", "Layer 3", "Layer 4"]
     assert ax.get_title() == "standard" and ax.get_ylabel() == "fraction of values"
-    assert ax.get_xlabel() == "activation value $a$"
+    assert ax.get_xlabel() == "activation $z$"
     # normalized histograms on [-1, 1] (tanh): fractions of the layer's values
     edges = np.linspace(-1, 1, 22)
     for line, layer in zip(ax.lines, stats):
@@ -251,7 +251,7 @@ def test_layer_histograms_one_line_per_layer(probe):
     assert legend_texts(fig.axes[1]) == ["Layer 1", "Layer 4"]
     x = fig.axes[0].lines[0].get_xdata()
     assert x[0] == pytest.approx(-x[-1])
-    assert "partial L/\\partial z" in fig.axes[1].get_xlabel()
+    assert "partial E/\\partial u" in fig.axes[1].get_xlabel()
     no_grad = train.layer_statistics(deep_tanh(2), X)
     with pytest.raises(ValueError, match="no 'gradient' values"):
         viz.layer_histograms(no_grad, "gradient")

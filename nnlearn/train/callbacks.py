@@ -247,7 +247,7 @@ class EarlyStopping(Callback):
 # --------------------------------------------------------------------------
 
 class GradientNormRecorder(Callback):
-    r"""Record :math:`\|\partial L/\partial W^{(l)}\|_F` for every ``Linear`` layer.
+    r"""Record :math:`\|\partial E/\partial W^{(l)}\|_F` for every ``Linear`` layer.
 
     The norms are taken right after ``backward()``, before any gradient
     clipping and before the optimizer step.
@@ -364,7 +364,7 @@ class ActivationStatsRecorder(Callback):
         The probe batch (keep it fixed, so that records are comparable).
     y : array_like, optional
         Its targets: with them, the back-propagated gradients
-        :math:`\partial L/\partial \mathbf z^{(l)}` are recorded too (using the
+        :math:`\partial E/\partial \mathbf u^{(l)}` are recorded too (using the
         ``loss_fn`` given to ``fit``).
     every : int, default 1
         Record every ``every`` epochs (epoch 0, before training, is always

@@ -5,14 +5,14 @@ For a multilayer perceptron written as an :class:`nnlearn.nn.Sequential`, layer
 
 .. math::
 
-    \mathbf z^{(l)} = \mathbf a^{(l-1)} W^{(l)\top} + \mathbf b^{(l)}, \qquad
-    \mathbf a^{(l)} = h(\mathbf z^{(l)}),
+    \mathbf u^{(l)} = \mathbf z^{(l-1)} W^{(l)\top} + \mathbf b^{(l)}, \qquad
+    \mathbf z^{(l)} = f(\mathbf u^{(l)}),
 
 and backpropagation passes back the gradients
-:math:`\partial L/\partial \mathbf z^{(l)}` (the :math:`\boldsymbol\delta` of the
-slides) and :math:`\partial L/\partial W^{(l)}`. Glorot and Bengio (2010) plot
-the distribution of :math:`\mathbf a^{(l)}` (their figure 6) and of
-:math:`\partial L/\partial \mathbf z^{(l)}` (figure 7) layer by layer;
+:math:`\partial E/\partial \mathbf u^{(l)}` (the :math:`\boldsymbol\delta` of the
+slides) and :math:`\partial E/\partial W^{(l)}`. Glorot and Bengio (2010) plot
+the distribution of :math:`\mathbf z^{(l)}` (their figure 6) and of
+:math:`\partial E/\partial \mathbf u^{(l)}` (figure 7) layer by layer;
 :func:`layer_statistics` computes all of these on one batch.
 
 nnlearn's modules have no forward hooks, so the model is run module by module:
@@ -118,15 +118,15 @@ class LayerRecord:
         The class name of the non-linearity (``"Tanh"``), ``None`` for the
         output layer.
     pre_activation : ndarray
-        :math:`\mathbf z^{(l)}`, the input of the non-linearity (after batch
+        :math:`\mathbf u^{(l)}`, the input of the non-linearity (after batch
         normalization, if the layer has one).
     activation : ndarray or None
-        :math:`\mathbf a^{(l)} = h(\mathbf z^{(l)})`.
+        :math:`\mathbf z^{(l)} = f(\mathbf u^{(l)})`.
     pre_activation_grad, activation_grad : ndarray or None
-        :math:`\partial L/\partial \mathbf z^{(l)}` and
-        :math:`\partial L/\partial \mathbf a^{(l)}` (with a loss only).
+        :math:`\partial E/\partial \mathbf u^{(l)}` and
+        :math:`\partial E/\partial \mathbf z^{(l)}` (with a loss only).
     weight, weight_grad : ndarray or None
-        :math:`W^{(l)}` and :math:`\partial L/\partial W^{(l)}`.
+        :math:`W^{(l)}` and :math:`\partial E/\partial W^{(l)}`.
     """
 
     def __init__(self, name, description, activation_name, pre_activation, activation,
@@ -147,7 +147,7 @@ class LayerRecord:
 
     def values(self, kind: str):
         """The array for ``kind``: ``"activation"``, ``"pre_activation"``,
-        ``"gradient"`` (:math:`\\partial L/\\partial \\mathbf z`) or
+        ``"gradient"`` (:math:`\\partial E/\\partial \\mathbf u`) or
         ``"activation_gradient"``."""
         table = {
             "activation": self.activation,
@@ -161,7 +161,7 @@ class LayerRecord:
 
     def saturated_fraction(self, threshold: float = 0.99) -> float:
         r"""Fraction of activations within :math:`1 - \text{threshold}` of the
-        bounds of a saturating non-linearity: :math:`|a| > 0.99` for tanh,
+        bounds of a saturating non-linearity: :math:`|z| > 0.99` for tanh,
         :math:`a < 0.01` or :math:`a > 0.99` for the sigmoid; NaN for others."""
         a = self.activation
         if a is None or a.size == 0:
@@ -185,7 +185,7 @@ class LayerRecord:
         return float(np.mean(np.all(a.reshape(a.shape[0], -1) == 0, axis=0)))
 
     def weight_grad_norm(self) -> float:
-        r""":math:`\|\partial L/\partial W^{(l)}\|_F`."""
+        r""":math:`\|\partial E/\partial W^{(l)}\|_F`."""
         g = self.weight_grad
         return math.nan if g is None else float(np.sqrt(np.sum(g * g)))
 
@@ -229,13 +229,13 @@ class LayerStats:
         return [layer.values(kind) for layer in self.layers]
 
     def weight_grad_norms(self) -> np.ndarray:
-        r""":math:`\|\partial L/\partial W^{(l)}\|_F` for each layer."""
+        r""":math:`\|\partial E/\partial W^{(l)}\|_F` for each layer."""
         return np.array([layer.weight_grad_norm() for layer in self.layers])
 
     def summary(self) -> dict[str, np.ndarray]:
         """Per-layer numbers as arrays: activation ``mean``/``std``,
         ``saturated``, ``zero``, ``dead`` fractions, ``grad_std`` (of
-        :math:`\\partial L/\\partial z`) and ``weight_grad_norm``."""
+        :math:`\\partial E/\\partial z`) and ``weight_grad_norm``."""
         rows = {k: [] for k in ("mean", "std", "saturated", "zero", "dead", "grad_std",
                                 "weight_grad_norm")}
         for layer in self.layers:
@@ -252,10 +252,10 @@ class LayerStats:
     def table(self, digits: int = 3) -> Table:
         """One row per layer: the activations' mean and standard deviation, the
         saturated/zero/dead fractions, the standard deviation of
-        :math:`\\partial L/\\partial z` and the norm of :math:`\\partial L/\\partial W`."""
+        :math:`\\partial E/\\partial z` and the norm of :math:`\\partial E/\\partial W`."""
         s = self.summary()
         columns = ["layer", "units", "act. mean", "act. std", "saturated", "zero", "dead units",
-                   "std ∂L/∂z", "‖∂L/∂W‖"]
+                   "std ∂E/∂u", "‖∂E/∂W‖"]
         rows = []
         for i, layer in enumerate(self.layers):
             rows.append([layer.name, layer.units] + [
@@ -279,12 +279,12 @@ def layer_statistics(model, X, y=None, loss_fn=None, *, train: bool = False,
     r"""Activations, pre-activations and their back-propagated gradients, layer by layer, for one batch.
 
     Runs ``model`` (an :class:`~nnlearn.nn.Sequential`) on ``X`` module by
-    module, keeps each layer's :math:`\mathbf z^{(l)}` and
-    :math:`\mathbf a^{(l)}` with ``retain_grad()``, and, when ``y`` and
+    module, keeps each layer's :math:`\mathbf u^{(l)}` and
+    :math:`\mathbf z^{(l)}` with ``retain_grad()``, and, when ``y`` and
     ``loss_fn`` are given, calls ``loss_fn(model(X), y).backward()`` so that
-    each gets its gradient :math:`\partial L/\partial \mathbf z^{(l)}`,
-    :math:`\partial L/\partial \mathbf a^{(l)}`; also
-    :math:`\partial L/\partial W^{(l)}`.
+    each gets its gradient :math:`\partial E/\partial \mathbf u^{(l)}`,
+    :math:`\partial E/\partial \mathbf z^{(l)}`; also
+    :math:`\partial E/\partial W^{(l)}`.
 
     The model's parameters, their ``.grad`` and its train/eval mode are left
     as they were.

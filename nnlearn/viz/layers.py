@@ -2,11 +2,11 @@ r"""Inside the network: per-layer histograms and gradient norms.
 
 :func:`layer_histograms` draws what Glorot and Bengio (2010) draw in their
 figures 6 and 7: for each layer, the normalized histogram of the activations
-:math:`\mathbf a^{(l)}` (or of the back-propagated gradients
-:math:`\partial L/\partial \mathbf z^{(l)}`) over a batch, all layers overlaid
+:math:`\mathbf z^{(l)}` (or of the back-propagated gradients
+:math:`\partial E/\partial \mathbf u^{(l)}`) over a batch, all layers overlaid
 in one axes, optionally one row per setting (standard vs normalized
 initialization). :func:`gradient_norms` draws
-:math:`\|\partial L/\partial W^{(l)}\|` against the layer or against the
+:math:`\|\partial E/\partial W^{(l)}\|` against the layer or against the
 training step, on a log scale, where vanishing and exploding gradients show
 up as lines that sit orders of magnitude apart.
 """
@@ -20,10 +20,10 @@ from ._common import as_numpy, color, figure_and_axes
 __all__ = ["layer_histograms", "gradient_norms", "histogram_lines"]
 
 _XLABELS = {
-    "activation": "activation value $a$",
-    "pre_activation": "pre-activation $z$",
-    "gradient": r"back-propagated gradient $\partial L/\partial z$",
-    "activation_gradient": r"gradient $\partial L/\partial a$",
+    "activation": "activation $z$",
+    "pre_activation": "pre-activation $u$",
+    "gradient": r"back-propagated gradient $\partial E/\partial u$",
+    "activation_gradient": r"gradient $\partial E/\partial z$",
 }
 
 
@@ -106,8 +106,8 @@ def layer_histograms(stats, kind: str = "activation", *, bins: int = 51, range=N
         Glorot and Bengio's two rows). A recorder gives its first and last
         records.
     kind : {"activation", "gradient", "pre_activation", "activation_gradient"}
-        What to histogram: :math:`\mathbf a^{(l)}`, the back-propagated
-        :math:`\partial L/\partial \mathbf z^{(l)}` (figure 7), ...
+        What to histogram: :math:`\mathbf z^{(l)}`, the back-propagated
+        :math:`\partial E/\partial \mathbf u^{(l)}` (figure 7), ...
     bins : int
     range : (float, float), optional
         Shared histogram range; default: :math:`[-1, 1]` for tanh activations,
@@ -201,7 +201,7 @@ def _norm_source(norms, layer_names):
 
 def gradient_norms(norms, *, x: str = "auto", layer_names=None, log_y: bool = True,
                    title: str | None = None, ax=None, figsize=(6.4, 4.0)):
-    r"""Per-layer gradient norms :math:`\|\partial L/\partial W^{(l)}\|`, on a log scale.
+    r"""Per-layer gradient norms :math:`\|\partial E/\partial W^{(l)}\|`, on a log scale.
 
     Parameters
     ----------
@@ -251,7 +251,7 @@ def gradient_norms(norms, *, x: str = "auto", layer_names=None, log_y: bool = Tr
         default_title = "Gradient norm per layer"
     if log_y:
         ax.set_yscale("log")
-    ax.set_ylabel(r"$\|\partial L/\partial W\|$")
+    ax.set_ylabel(r"$\|\partial E/\partial W\|$")
     ax.set_title(default_title if title is None else title)
     ax.grid(alpha=0.3, which="both")
     h, lab = ax.get_legend_handles_labels()

@@ -1,0 +1,215 @@
+"""Exercises of chapter 5, initialization and input scaling (``notebooks/05_initialization.md``).
+
+Each reference is computed from the formula the chapter derives, not typed in.
+"""
+
+import math
+
+import numpy as np
+
+from ..data import one_hot
+from ..init import calculate_gain
+from .core import ArrayExercise, ChoiceExercise, FunctionExercise, Mistake, NumberExercise
+
+# ---------------------------------------------------------------------------
+# 5.1: He's standard deviation for a Linear(512 → 256) followed by a ReLU
+# ---------------------------------------------------------------------------
+
+FAN_IN_5_1, FAN_OUT_5_1 = 512, 256
+_he_std = calculate_gain("relu") / math.sqrt(FAN_IN_5_1)        # gain / √fan_in
+
+# ---------------------------------------------------------------------------
+# 5.2: Var(u) = n Var(w) E[z²] with ReLU inputs and uniform weights
+# ---------------------------------------------------------------------------
+
+N_5_2 = 300                    # inputs of the unit
+VAR_PREV_5_2 = 4.0             # variance of the (symmetric) input of each ReLU
+BOUND_5_2 = 0.1                # weights from U(−0.1, 0.1)
+_var_w = (2 * BOUND_5_2) ** 2 / 12                              # Var of U(−a, a)
+_mean_square_z = VAR_PREV_5_2 / 2                               # E[relu(u)²] = Var(u)/2
+_var_z = VAR_PREV_5_2 * (0.5 - 1 / (2 * math.pi))               # Var(relu(u)) for u ~ N(0, σ²)
+
+
+def _var_u(var_w=_var_w, mean_square=_mean_square_z, n=N_5_2):
+    return n * var_w * mean_square
+
+
+# ---------------------------------------------------------------------------
+# 5.4: xavier_std(fan_in, fan_out, gain)
+# ---------------------------------------------------------------------------
+
+def xavier_std(fan_in, fan_out, gain):
+    """The standard deviation of ``xavier_normal_``: gain · √(2 / (fan_in + fan_out))."""
+    return gain * math.sqrt(2.0 / (fan_in + fan_out))
+
+
+def _inputs_5_4(rng):
+    return {"fan_in": int(rng.integers(10, 2000)), "fan_out": int(rng.integers(10, 2000)),
+            "gain": float(rng.uniform(0.5, 2.5))}
+
+
+# ---------------------------------------------------------------------------
+# 5.6: one-hot code of a small categorical vector
+# ---------------------------------------------------------------------------
+
+COLOURS_5_6 = np.array([2, 0, 3, 1, 2])
+K_5_6 = 4
+
+EXERCISES = [
+    NumberExercise(
+        id="5.1",
+        title="He's standard deviation for a Linear(512 → 256) layer followed by a ReLU",
+        reference=_he_std,
+        hint="Start from the variance He's rule asks for, Var(w) = 2/n, decide which n, then "
+             "take the square root.",
+        mistakes=[
+            Mistake(1 / math.sqrt(FAN_IN_5_1),
+                    "That is LeCun's standard deviation, for a layer without the ReLU: a ReLU "
+                    "zeroes half of its inputs, and He's rule doubles the variance to make up for it."),
+            Mistake(2 / FAN_IN_5_1,
+                    "That is the variance Var(w); the question asks for the standard deviation."),
+            Mistake(1 / FAN_IN_5_1,
+                    "That is LeCun's variance: He's rule doubles it for a ReLU, and the question "
+                    "asks for a standard deviation, not a variance."),
+            Mistake(math.sqrt(2 / FAN_OUT_5_1),
+                    "You used the fan-out (256). kaiming_normal_'s default mode='fan_in' keeps the "
+                    "forward signal's variance, which is set by the number of inputs."),
+            Mistake(math.sqrt(2 / (FAN_IN_5_1 + FAN_OUT_5_1)),
+                    "That is Glorot and Bengio's (Xavier) standard deviation, which averages fan-in "
+                    "and fan-out; He's rule uses the fan-in alone."),
+            Mistake(math.sqrt(6 / FAN_IN_5_1),
+                    "That is the bound a of the uniform version U(−a, a) (kaiming_uniform_), which "
+                    "is √3 times the standard deviation."),
+        ],
+        solution="answer_5_1 = math.sqrt(2 / 512)",
+    ),
+    NumberExercise(
+        id="5.2",
+        title="Var(u) for n = 300 ReLU inputs of variance-4 Gaussians and weights from U(−0.1, 0.1)",
+        reference=_var_u(),
+        hint="Use Var(u) = n Var(w) E[z²]: the variance of U(−a, a), then the mean square of a "
+             "ReLU's output when its input is symmetric about 0.",
+        mistakes=[
+            Mistake(_var_u(mean_square=_var_z),
+                    "You used Var(z) where the formula has the mean square E[z²]: a ReLU's output "
+                    "does not have mean 0, so the two differ."),
+            Mistake(_var_u(mean_square=VAR_PREV_5_2),
+                    "A ReLU passes only the positive half of its input: E[z²] is half of the "
+                    "input's variance, not all of it."),
+            Mistake(_var_u(var_w=BOUND_5_2 ** 2),
+                    "0.1 is the bound a of U(−a, a), not its standard deviation: the variance of "
+                    "U(−a, a) is a²/3."),
+            Mistake(_var_u(var_w=(2 * BOUND_5_2) ** 2),
+                    "The variance of a uniform distribution of width w is w²/12, not w²."),
+            Mistake(_var_u(n=1),
+                    "u is a sum of n independent terms: their variances add, so the result is n "
+                    "times the variance of one term."),
+            Mistake(math.sqrt(_var_u()),
+                    "That is the standard deviation of u; the question asks for its variance."),
+        ],
+        solution="answer_5_2 = 300 * (0.2 ** 2 / 12) * (4 / 2)",
+    ),
+    ChoiceExercise(
+        id="5.3",
+        title="predict: the activations' std through 20 tanh layers with Var(w) = 0.5/n",
+        options={
+            "a": "It stays about the same, because tanh keeps its outputs in (−1, 1).",
+            "b": "It shrinks by roughly the same factor at every layer, towards 0.",
+            "c": "It grows until the units saturate at ±1.",
+            "d": "It shrinks for a few layers, then grows back.",
+        },
+        reference="b",
+        hint="Small signals pass through tanh almost unchanged: what does each layer then do to "
+             "the variance, by formula (5.1)?",
+        mistakes=[
+            Mistake("a", "Keeping outputs inside (−1, 1) bounds them from above; it does nothing to "
+                         "stop them from shrinking. Compute n Var(w) for this initialization."),
+            Mistake("c", "Saturation needs n Var(w) well above 1, so that each layer enlarges the "
+                         "signal. What is n Var(w) here?"),
+            Mistake("d", "Nothing in a stack of identical layers can reverse the trend: |tanh u| < |u| "
+                         "only makes small signals smaller."),
+        ],
+        solution='answer_5_3 = "b"',
+    ),
+    FunctionExercise(
+        id="5.4",
+        title="xavier_std(fan_in, fan_out, gain), the std of xavier_normal_",
+        reference=xavier_std,
+        inputs=_inputs_5_4,
+        n=None,
+        hint="Write Var(w) = gain² · 2/(fan_in + fan_out), then return its square root.",
+        mistakes=[
+            Mistake(lambda fi, fo, g: math.sqrt(2.0 / (fi + fo)),
+                    "Your function ignores gain: the standard deviation is multiplied by it "
+                    "(calculate_gain('tanh') = 5/3, for instance)."),
+            Mistake(lambda fi, fo, g: g * g * math.sqrt(2.0 / (fi + fo)),
+                    "The gain multiplies the standard deviation once (it multiplies the variance "
+                    "by gain²); you applied it twice."),
+            Mistake(lambda fi, fo, g: g * math.sqrt(2.0) / (fi + fo),
+                    "Take the square root of the whole fraction 2/(fan_in + fan_out), not of the "
+                    "2 alone."),
+            Mistake(lambda fi, fo, g: g * 2.0 / (fi + fo),
+                    "That is not a standard deviation: take the square root of 2/(fan_in + fan_out)."),
+            Mistake(lambda fi, fo, g: g * g * 2.0 / (fi + fo),
+                    "That is the variance gain² · 2/(fan_in + fan_out); the function should return "
+                    "the standard deviation."),
+            Mistake(lambda fi, fo, g: g * math.sqrt(1.0 / fi),
+                    "You used only fan_in (LeCun's rule). Glorot and Bengio's compromise involves "
+                    "both fan_in and fan_out."),
+            Mistake(lambda fi, fo, g: g * math.sqrt(2.0 / fi),
+                    "You used only fan_in (He's rule). Glorot and Bengio's compromise involves both "
+                    "fan_in and fan_out."),
+            Mistake(lambda fi, fo, g: g * math.sqrt(1.0 / (fi + fo)),
+                    "Var(w) is the inverse of the *mean* of the two fans, (fan_in + fan_out)/2, "
+                    "not of their sum."),
+            Mistake(lambda fi, fo, g: g * math.sqrt(6.0 / (fi + fo)),
+                    "That is the bound a of xavier_uniform_'s U(−a, a), √3 times the standard "
+                    "deviation."),
+        ],
+        solution=("def xavier_std(fan_in, fan_out, gain):\n"
+                  "    return gain * math.sqrt(2.0 / (fan_in + fan_out))"),
+    ),
+    ChoiceExercise(
+        id="5.5",
+        title="find the mistake: a scaler fitted on all the data before splitting",
+        options={
+            "a": "Nothing: standardization does not use the labels.",
+            "b": "The scaler's statistics include the validation and test samples; fit it on the "
+                 "training split only, then transform all three splits.",
+            "c": "The data should be whitened, not standardized.",
+            "d": "The scaler should be fitted separately on each split.",
+        },
+        reference="b",
+        hint="Which samples were used to compute the mean and standard deviation, and which "
+             "samples is the test accuracy supposed to be about?",
+        mistakes=[
+            Mistake("a", "Not using the labels does not make it harmless: the test samples still "
+                         "shaped the preprocessing of the training data."),
+            Mistake("c", "Whitening fitted on all the data would have the same problem; the choice "
+                         "of transform is not the issue."),
+            Mistake("d", "Then the three splits would be transformed differently, and a single new "
+                         "sample at deployment has no statistics of its own."),
+        ],
+        solution='answer_5_5 = "b"',
+    ),
+    ArrayExercise(
+        id="5.6",
+        title="one-hot code of colours = [2, 0, 3, 1, 2] with 4 values",
+        reference=lambda: one_hot(COLOURS_5_6, num_classes=K_5_6),
+        hint="Row n has a single 1, in the column given by colours[n] (values count from 0), "
+             "and 0 everywhere else.",
+        mistakes=[
+            Mistake(np.eye(K_5_6)[(COLOURS_5_6 - 1) % K_5_6],
+                    "Your 1s are one column to the left: the values count from 0, so value 0 goes "
+                    "in the first column."),
+            Mistake(np.eye(K_5_6)[(COLOURS_5_6 + 1) % K_5_6],
+                    "Your 1s are one column to the right: the values count from 0, so value 0 goes "
+                    "in the first column."),
+            Mistake(np.eye(K_5_6)[COLOURS_5_6][:, ::-1],
+                    "Your columns are in reverse order: column k should hold the 1s of value k."),
+            Mistake(1 - np.eye(K_5_6)[COLOURS_5_6],
+                    "You swapped the 0s and the 1s: each row has a single 1."),
+        ],
+        solution="answer_5_6 = np.eye(4)[colours]",
+    ),
+]
