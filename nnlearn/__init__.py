@@ -26,7 +26,7 @@ _lazy = {
 }
 _submodules = {
     "autodiff", "tensor", "nn", "losses", "init", "optim", "manual", "gradcheck",
-    "data", "train", "experiment", "viz", "widgets", "exercises", "batchnorm_manual", "errata", "compare", "timing", "init_experiments",
+    "data", "train", "experiment", "viz", "widgets", "exercises", "batchnorm_manual", "errata", "compare", "timing", "init_experiments", "regularization", "recipe",
 }
 
 

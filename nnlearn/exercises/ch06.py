@@ -1,0 +1,253 @@
+"""Exercises of chapter 6, regularization and generalization (``notebooks/06_regularization.md``).
+
+Each reference is computed from the formula the chapter derives, not typed in.
+The one exception is 6.5, a prediction about an experiment; the chapter's
+experiment and ``tests/test_ch06_regularization.py`` confirm it.
+"""
+
+import itertools
+import math
+
+import numpy as np
+
+from .core import ArrayExercise, ChoiceExercise, FunctionExercise, Mistake, NumberExercise
+
+# 6.1: the gradient of (λ/2)‖W‖² with respect to [W | b] of a Linear(3, 2)
+_W = np.array([[0.5, -1.0, 2.0], [0.0, 1.5, -0.5]])
+_B = np.array([0.3, -0.2])
+_LAM = 0.1
+
+
+def _with_bias_column(grad_w, grad_b):
+    return np.hstack([grad_w, np.reshape(grad_b, (-1, 1))])
+
+
+# 6.2: inverted dropout with p = 0.2
+_P = 0.2
+
+
+# 6.3: inverted dropout with an explicit uniform array u
+def _dropout_forward(x, u, p, training):
+    if not training:
+        return x
+    return np.where(u >= p, x / (1 - p), 0.0)
+
+
+_calls = itertools.count()
+
+
+def _dropout_inputs(rng):
+    # training alternates between calls, so every check sees both modes
+    shape = (4, 6)
+    return {"x": rng.normal(size=shape), "u": rng.uniform(size=shape),
+            "p": float(rng.uniform(0.15, 0.6)), "training": next(_calls) % 2 == 0}
+
+
+# 6.6: BatchNorm1d(2, eps=0.01) in training mode
+_X6 = np.array([[1.0, 4.0], [2.0, 0.0], [6.0, 2.0]])
+_GAMMA = np.array([2.0, 1.0])
+_BETA = np.array([0.0, 1.0])
+_EPS6 = 0.01
+
+
+def _batchnorm(X, gamma, beta, eps, ddof=0, axis=0):
+    mu = X.mean(axis=axis, keepdims=True)
+    var = X.var(axis=axis, ddof=ddof, keepdims=True)
+    return gamma * (X - mu) / np.sqrt(var + eps) + beta
+
+
+# 6.7: one weight under L1 (or L2) alone, plain gradient descent
+_W0, _ETA, _LAM7 = 0.5, 0.1, 0.01
+
+# 6.8: the first step of AdamW
+_THETA0, _G, _LR8, _WD8, _ADAM_EPS = 2.0, 0.5, 0.01, 0.1, 1e-8
+
+
+def _adam_first_step(theta, g):
+    """θ − lr·m̂₁/(√v̂₁ + ε) with m̂₁ = g and v̂₁ = g² (Adam's bias-corrected first step)."""
+    return theta - _LR8 * g / (math.sqrt(g * g) + _ADAM_EPS)
+
+
+EXERCISES = [
+    ArrayExercise(
+        id="6.1",
+        title="the gradient of (λ/2)‖W‖² with respect to [W | b]",
+        reference=_with_bias_column(_LAM * _W, np.zeros(2)),
+        hint="Differentiate (λ/2)·ΣW² entry by entry; then ask which parameters the penalty contains.",
+        mistakes=[
+            Mistake(_with_bias_column(2 * _LAM * _W, np.zeros(2)),
+                    "Twice too large: the ½ in front of the penalty cancels the 2 that comes down "
+                    "from the square."),
+            Mistake(_with_bias_column(_LAM * _W, _LAM * _B),
+                    "The penalty is on the weights only: the bias does not appear in it, so its "
+                    "gradient from the penalty is zero."),
+            Mistake(_with_bias_column(2 * _LAM * _W, 2 * _LAM * _B),
+                    "Two slips: the ½ cancels the 2 from the square, and the bias is not penalized."),
+            Mistake(_with_bias_column(_LAM * np.sign(_W), np.zeros(2)),
+                    "That is the gradient of the L1 penalty λ·Σ|W|; the L2 penalty's gradient "
+                    "grows with the weight."),
+            Mistake(_with_bias_column(_LAM / 2 * _W, np.zeros(2)),
+                    "Half too small: differentiating W² brings down a factor 2, which cancels the ½."),
+        ],
+        solution="answer_6_1 = np.hstack([lam * W, np.zeros((2, 1))])",
+    ),
+    NumberExercise(
+        id="6.2",
+        title="the inverted-dropout scale for p = 0.2",
+        reference=1 / (1 - _P),
+        hint="A survivor is kept with probability 1 − p; choose the scale s so that the expected "
+             "output, (1 − p)·s·x, equals x.",
+        mistakes=[
+            Mistake(1 / _P, "You divided by p, the probability of dropping; the survivors were kept "
+                    "with probability 1 − p."),
+            Mistake(1 - _P, "Multiplying by 1 − p shrinks the survivors; that factor belongs to the "
+                    "weights at test time in the original, non-inverted dropout."),
+            Mistake(_P, "p is the drop probability itself, not a scale: survivors must be made larger."),
+            Mistake(1.0, "Without rescaling, the expected output is (1 − p)·x, smaller than in "
+                    "evaluation mode."),
+        ],
+        solution="answer_6_2 = 1 / (1 - 0.2)",
+    ),
+    FunctionExercise(
+        id="6.3",
+        title="write inverted dropout with an explicit uniform array u",
+        reference=_dropout_forward,
+        inputs=_dropout_inputs,
+        trials=4,
+        n=None,
+        hint="In training mode keep the entries where u >= p and divide them by the keep "
+             "probability; in evaluation mode return x as it is.",
+        mistakes=[
+            Mistake(lambda x, u, p, training: x if not training else np.where(u < p, x / p, 0.0),
+                    "You kept the entries where u < p, a fraction p of them: p is the probability "
+                    "of dropping (the slide text 002 mix-up)."),
+            Mistake(lambda x, u, p, training: x if not training else np.where(u < p, x / (1 - p), 0.0),
+                    "The comparison is the wrong way round: keep the entries where u >= p."),
+            Mistake(lambda x, u, p, training: x if not training else np.where(u >= p, x / p, 0.0),
+                    "The survivors are kept with probability 1 − p, so they are divided by 1 − p, "
+                    "not by p."),
+            Mistake(lambda x, u, p, training: x if not training else np.where(u >= p, x, 0.0),
+                    "The survivors need rescaling: without it the expected output is (1 − p)·x."),
+            Mistake(lambda x, u, p, training: x if not training else np.where(u >= p, x * (1 - p), 0.0),
+                    "Inverted dropout divides the survivors by the keep probability; you multiplied."),
+            Mistake(lambda x, u, p, training: np.where(u >= p, x / (1 - p), 0.0),
+                    "In evaluation mode (training=False) dropout is the identity: return x unchanged."),
+            Mistake(lambda x, u, p, training: x * (1 - p) if not training else np.where(u >= p, x / (1 - p), 0.0),
+                    "With inverted dropout the rescaling already happened in training: evaluation "
+                    "mode returns x unchanged."),
+        ],
+        solution=("def dropout_forward(x, u, p, training):\n"
+                  "    if not training:\n"
+                  "        return x\n"
+                  "    return np.where(u >= p, x / (1 - p), 0.0)"),
+    ),
+    ChoiceExercise(
+        id="6.4",
+        title="find the mistake in slide text 002's dropout code",
+        options={
+            "a": "np.tanh must be applied after the mask, not before it.",
+            "b": "binomial(..., 1 - keep_prob) is 1 with probability 1 − keep_prob, so the code keeps "
+                 "a fraction 1 − keep_prob of the units instead of keep_prob.",
+            "c": "Dividing by (1 − keep_prob) changes the expected value of the activations.",
+            "d": "Nothing: with keep_prob = 0.8 the code keeps 80% of the units.",
+        },
+        reference="b",
+        hint="With keep_prob = 0.8, how often is binomial(1, 1 − keep_prob) equal to 1?",
+        mistakes=[
+            Mistake("a", "Masking the activations after the nonlinearity is the usual placement; "
+                    "look at the probability passed to binomial."),
+            Mistake("c", "The mask keeps a unit with probability 1 − keep_prob and the scale is "
+                    "1/(1 − keep_prob): they match, so the expectation is unchanged. Look at how "
+                    "many units survive."),
+            Mistake("d", "binomial(1, q) is 1 with probability q; here q is 1 − keep_prob."),
+        ],
+        solution='answer_6_4 = "b"',
+    ),
+    ChoiceExercise(
+        id="6.5",
+        title="predict: which of M = 1, 3, 10 has the lowest training and the lowest test error",
+        options={
+            "a": "lowest training error: M = 10; lowest test error: M = 10",
+            "b": "lowest training error: M = 10; lowest test error: M = 3",
+            "c": "lowest training error: M = 3; lowest test error: M = 3",
+            "d": "lowest training error: M = 1; lowest test error: M = 1",
+        },
+        reference="b",
+        hint="More hidden units can always fit the training points at least as closely; new "
+             "points are a different matter.",
+        mistakes=[
+            Mistake("a", "The training error does fall with M, but the largest network also fits "
+                    "the noise, and that costs it on new points."),
+            Mistake("c", "Ten hidden units can follow ten training points more closely than three "
+                    "can; the training error keeps falling with M."),
+            Mistake("d", "A single tanh unit can only make one smooth step: it cannot follow a sine "
+                    "on either data set."),
+        ],
+        solution='answer_6_5 = "b"',
+    ),
+    ArrayExercise(
+        id="6.6",
+        title="batch normalization of a 3 × 2 batch by hand (eps = 0.01)",
+        reference=_batchnorm(_X6, _GAMMA, _BETA, _EPS6),
+        hint="Per column: subtract the batch mean, divide by √(variance + ε), then multiply by γ "
+             "and add β.",
+        mistakes=[
+            Mistake(_batchnorm(_X6, _GAMMA, _BETA, _EPS6, ddof=1),
+                    "In training mode the variance divides by m, the batch size, not by m − 1."),
+            Mistake(_batchnorm(_X6, _GAMMA, _BETA, 0.0),
+                    "Close, but ε is missing: the denominator is √(σ² + ε)."),
+            Mistake(_batchnorm(_X6, _GAMMA, _BETA, 0.0, ddof=1),
+                    "Two slips: the variance divides by m, not m − 1, and ε belongs under the "
+                    "square root."),
+            Mistake(_batchnorm(_X6, 1.0, 0.0, _EPS6),
+                    "That is x̂: the layer then scales by γ and shifts by β."),
+            Mistake(_batchnorm(_X6, _BETA, _GAMMA, _EPS6),
+                    "γ and β are swapped: y = γ·x̂ + β, with γ the scale."),
+            Mistake(_batchnorm(_X6, _GAMMA, _BETA, _EPS6, axis=1),
+                    "Batch normalization standardizes each feature (column) over the samples, not "
+                    "each sample over its features."),
+        ],
+        solution=("X = np.array([[1.0, 4.0], [2.0, 0.0], [6.0, 2.0]])\n"
+                  "x_hat = (X - X.mean(axis=0)) / np.sqrt(X.var(axis=0) + 0.01)\n"
+                  "answer_6_6 = np.array([2.0, 1.0]) * x_hat + np.array([0.0, 1.0])"),
+    ),
+    NumberExercise(
+        id="6.7",
+        title="steps for an L1-penalized weight to reach zero",
+        reference=abs(_W0) / (_ETA * _LAM7),
+        hint="Each step moves the weight by η times the gradient of λ|w|; how big is that "
+             "gradient, and does it depend on w?",
+        mistakes=[
+            Mistake(abs(_W0) / _LAM7, "You left out the learning rate: each step moves the weight "
+                    "by η·λ, not by λ."),
+            Mistake(abs(_W0) / _ETA, "The gradient of λ|w| is λ·sign(w): the step is η·λ, not η."),
+            Mistake(2 * abs(_W0) / (_ETA * _LAM7), "Twice too many: the gradient of λ|w| is "
+                    "λ·sign(w), without a factor ½."),
+            Mistake(math.log(2) / -math.log(1 - _ETA * _LAM7),
+                    "That is the L2 half-life: under L1 the step does not shrink with the weight."),
+        ],
+        solution="answer_6_7 = 0.5 / (0.1 * 0.01)",
+    ),
+    NumberExercise(
+        id="6.8",
+        title="the first AdamW step from θ = 2 with g = 0.5",
+        reference=_adam_first_step(_THETA0 * (1 - _LR8 * _WD8), _G),
+        rtol=1e-6,
+        hint="AdamW first multiplies θ by 1 − lr·λ, then takes Adam's step on the data gradient "
+             "alone; at the first step m̂/√v̂ is the sign of the gradient.",
+        mistakes=[
+            Mistake(_adam_first_step(_THETA0, _G + _WD8 * _THETA0),
+                    "That is a plain Adam step (with the L2 term in the gradient or without it, the "
+                    "first step is lr times the sign): AdamW also multiplies θ by 1 − lr·λ, outside "
+                    "the normalization."),
+            Mistake(_THETA0 * (1 - _LR8 * _WD8),
+                    "That is only the decay: the Adam step on the data gradient follows it."),
+            Mistake(_THETA0 * (1 - _WD8) - _LR8,
+                    "The decay factor is 1 − lr·λ: the weight decay is multiplied by the learning "
+                    "rate too."),
+            Mistake(_THETA0 * (1 - _LR8 * _WD8) - _LR8 * _G,
+                    "Adam does not step by lr·g: at the first step m̂/(√v̂ + ε) is about ±1."),
+        ],
+        solution="answer_6_8 = 2 * (1 - 0.01 * 0.1) - 0.01 * 0.5 / (0.5 + 1e-8)",
+    ),
+]

@@ -1,0 +1,340 @@
+"""Chapter 7, a recipe for training: the formulas and claims of the page, and
+``nnlearn.recipe``.
+
+References are independent of the code under test: Monte Carlo averages and
+finite differences for the loss at initialization, PyTorch (float64) for the
+cross-entropy and the softmax, ``nnlearn.experiment.compare`` on raw seed
+values for the band rule, and arithmetic on the published table for the
+Kornfein et al. (2023) rows.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from threadpoolctl import threadpool_limits
+
+import nnlearn
+from nnlearn import experiment, losses, nn, optim, train, viz
+from nnlearn.data import digits
+from nnlearn.recipe import (
+    KORNFEIN2023_MAP,
+    PublishedComparison,
+    band_table,
+    bands_overlap,
+    ensemble_probabilities,
+    expected_initial_loss,
+    show_digits,
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_blas_thread():
+    # The chapter's networks are small: their matrix products run faster on one
+    # thread, and several BLAS threads per pytest worker oversubscribe the cores.
+    with threadpool_limits(limits=1):
+        yield
+
+
+# --------------------------------------------------------------------------
+# The loss at initialization
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("C", [2, 3, 10, 1000])
+def test_uniform_logits_give_ln_C(C):
+    u = torch.zeros(7, C, dtype=torch.float64)
+    d = torch.arange(7) % C
+    assert expected_initial_loss(C) == pytest.approx(math.log(C), abs=1e-15)
+    assert torch.nn.functional.cross_entropy(u, d).item() == pytest.approx(math.log(C), abs=1e-12)
+
+
+def test_log_sum_exp_hessian_at_zero_by_finite_differences():
+    # the derivation: H = I/C − 11ᵀ/C² at u = 0, so ½ s² tr H = (C − 1) s² / (2C)
+    C, eps = 5, 1e-4
+    f = lambda u: float(torch.logsumexp(torch.as_tensor(u, dtype=torch.float64), 0))
+    H = np.zeros((C, C))
+    for i in range(C):
+        for j in range(C):
+            e_i, e_j = np.eye(C)[i] * eps, np.eye(C)[j] * eps
+            H[i, j] = (f(e_i + e_j) - f(e_i - e_j) - f(-e_i + e_j) + f(-e_i - e_j)) / (4 * eps**2)
+    np.testing.assert_allclose(H, np.eye(C) / C - np.ones((C, C)) / C**2, atol=1e-6)
+    s = 0.3
+    assert expected_initial_loss(C, s) - math.log(C) == pytest.approx(0.5 * s**2 * np.trace(H), rel=1e-5)
+
+
+@pytest.mark.parametrize("C, s", [(10, 0.1), (10, 0.26), (3, 0.3), (50, 0.2)])
+def test_second_order_formula_against_monte_carlo(C, s):
+    rng = np.random.default_rng(1)
+    u = torch.as_tensor(rng.normal(0.0, s, size=(400_000, C)))
+    d = torch.as_tensor(rng.integers(0, C, size=400_000))
+    sampled = torch.nn.functional.cross_entropy(u, d).item()
+    correction = (C - 1) / (2 * C) * s**2
+    assert sampled - math.log(C) == pytest.approx(correction, rel=0.1)
+    assert expected_initial_loss(C, s) == pytest.approx(sampled, abs=0.1 * correction)
+
+
+def test_formula_fails_for_large_logits_as_the_page_says():
+    rng = np.random.default_rng(0)
+    u = torch.as_tensor(rng.normal(0.0, 2.6, size=(200_000, 10)))
+    sampled = torch.nn.functional.cross_entropy(u, torch.zeros(200_000, dtype=torch.long)).item()
+    assert expected_initial_loss(10, 2.6) > sampled + 0.5      # the expansion overshoots
+    # for large s the loss grows like s · E[max of 10 standard normals] ≈ 1.54 s
+    xi = rng.normal(size=(200_000, 10)).max(axis=1).mean()
+    assert sampled == pytest.approx(2.6 * xi, rel=0.15)
+
+
+@pytest.mark.parametrize("bad", [(1, 0.0), (2.5, 0.0), (True, 0.0), (10, -0.1), (10, float("nan"))])
+def test_expected_initial_loss_rejects_bad_arguments(bad):
+    with pytest.raises(ValueError, match="expected_initial_loss"):
+        expected_initial_loss(*bad)
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    X, y = digits()
+    split, _ = train.standardized_split(X, y, seed=0, stratify=True)
+    return split
+
+
+def make_mlp(width=128, depth=1, dropout=0.0):
+    layers, n_in = [], 64
+    for _ in range(depth):
+        layers += [nn.Linear(n_in, width), nn.ReLU()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+        n_in = width
+    return nn.Sequential(*layers, nn.Linear(n_in, 10))
+
+
+def train_mlp(split, width=128, depth=1, dropout=0.0, lr=1e-3, weight_decay=0.0, sgd=False,
+              epochs=20, train_data=None, seed=0, scale_last=1.0, restore_best=True):
+    """The chapter's skeleton (``scale_last`` multiplies the last layer, as on the page)."""
+    nnlearn.manual_seed(seed)
+    model = make_mlp(width, depth, dropout)
+    if scale_last != 1.0:
+        model[-1].weight.data[...] *= scale_last
+        model[-1].bias.data[...] *= scale_last
+    Opt = optim.SGD if sgd else optim.AdamW
+    opt = Opt(model.parameters(), lr=lr, weight_decay=weight_decay)
+    history = train.fit(model, losses.cross_entropy, opt, train_data or split.train, epochs=epochs,
+                        batch_size=32, val_data=split.val, metrics=["accuracy"], seed=seed,
+                        early_stopping=epochs if restore_best else None, progress=False)
+    return model, history
+
+
+def test_fresh_digits_network_starts_at_the_predicted_loss(digits_split):
+    X, y = digits_split.train
+    nnlearn.manual_seed(0)
+    logits = train.predict(make_mlp(), X)
+    ours = losses.cross_entropy(logits, y).item()
+    theirs = torch.nn.functional.cross_entropy(torch.as_tensor(logits), torch.as_tensor(y)).item()
+    assert ours == pytest.approx(theirs, rel=1e-12)
+    assert abs(ours - math.log(10)) < 0.05
+    assert ours == pytest.approx(expected_initial_loss(10, logits.std()), abs=0.005)
+
+
+def test_badly_scaled_last_layer_starts_high_and_generalizes_worse(digits_split):
+    # the page shows seed 0 and says seeds 1 and 2 give the same picture
+    for seed in (0, 1, 2):
+        _, quiet = train_mlp(digits_split, epochs=10, seed=seed, restore_best=False)
+        _, loud = train_mlp(digits_split, epochs=10, seed=seed, scale_last=30.0, restore_best=False)
+        assert loud.initial["loss"] > 3 * math.log(10)
+        assert loud["loss"][-1] < quiet["loss"][-1]               # fits the training set faster
+        assert loud["val_loss"][-1] > 2 * quiet["val_loss"][-1]   # ... and generalizes worse
+        assert loud["val_accuracy"][-1] < quiet["val_accuracy"][-1]
+        assert "far above the chance level" in viz.diagnose(loud)["Learning anything"].detail
+
+
+# --------------------------------------------------------------------------
+# Overfitting one batch, divergence, regularization
+# --------------------------------------------------------------------------
+
+def test_one_batch_can_be_overfit(digits_split):
+    X, y = digits_split.train
+    nnlearn.manual_seed(0)
+    model = make_mlp()
+    opt = optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
+    h = train.fit(model, losses.cross_entropy, opt, (X[:32], y[:32]), epochs=200, batch_size=32,
+                  metrics=["accuracy"], progress=False)
+    assert h.initial["loss"] == pytest.approx(math.log(10), abs=0.1)
+    assert h["loss"][-1] < 1e-3 < h.initial["loss"] / 1000 * 2
+    assert h["accuracy"][-1] == 1.0
+
+
+def test_far_too_high_learning_rate_diverges(digits_split):
+    with pytest.raises(train.TrainingDiverged) as info:
+        train_mlp(digits_split, lr=30.0, sgd=True)
+    err = info.value
+    assert err.reason == "loss" and not math.isfinite(err.loss)
+    assert viz.diagnose(err.history)["Learning rate"].answer == "too high"
+
+
+def test_far_too_low_learning_rate_is_flagged(digits_split):
+    _, slow = train_mlp(digits_split, lr=1e-3, sgd=True)
+    _, good = train_mlp(digits_split, lr=0.1, sgd=True)
+    assert viz.diagnose(slow)["Learning rate"].answer == "maybe too low"
+    assert slow.best["val_accuracy"] < good["val_accuracy"][0]   # 20 epochs < one good epoch
+
+
+def test_regularization_lowers_the_validation_loss_for_seeds_1_and_2(digits_split):
+    X, y = digits_split.train
+    small = (X[:200], y[:200])
+    for seed in (1, 2):
+        _, plain = train_mlp(digits_split, width=256, depth=2, epochs=60, train_data=small, seed=seed)
+        _, reg = train_mlp(digits_split, width=256, depth=2, epochs=60, train_data=small, seed=seed,
+                           dropout=0.5, weight_decay=1.0)
+        assert viz.diagnose(plain)["Overfitting"].answer == "yes"
+        assert reg.best["val_loss"] < plain.best["val_loss"]
+        assert reg["val_loss"][-1] < plain["val_loss"][-1]
+        # rising less after the minimum: "lower and flatter"
+        assert reg["val_loss"][-1] - reg.best["val_loss"] < plain["val_loss"][-1] - plain.best["val_loss"]
+
+
+# --------------------------------------------------------------------------
+# Ensembles
+# --------------------------------------------------------------------------
+
+def test_ensemble_probabilities_is_the_mean_of_the_softmaxes():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6, 4))
+    models = []
+    for seed in range(3):
+        nnlearn.manual_seed(seed)
+        models.append(nn.Sequential(nn.Linear(4, 5), nn.Tanh(), nn.Linear(5, 3)))
+    P = ensemble_probabilities(models, X)
+    expected = []
+    for m in models:
+        W1, b1 = (torch.as_tensor(p.numpy()) for p in (m[0].weight, m[0].bias))
+        W2, b2 = (torch.as_tensor(p.numpy()) for p in (m[2].weight, m[2].bias))
+        z = torch.tanh(torch.as_tensor(X) @ W1.T + b1) @ W2.T + b2
+        expected.append(torch.softmax(z, dim=1).numpy())
+    np.testing.assert_allclose(P, np.mean(expected, axis=0), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(P.sum(axis=1), 1.0, rtol=1e-12)
+
+
+def test_ensemble_probabilities_of_probability_outputs_and_errors():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4, 2))
+    nnlearn.manual_seed(0)
+    a = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid())
+    b = nn.Sequential(nn.Linear(2, 3), nn.Sigmoid())
+    got = ensemble_probabilities([a, b], X, logits=False)
+    np.testing.assert_allclose(got, (train.predict(a, X) + train.predict(b, X)) / 2, rtol=1e-12)
+    with pytest.raises(ValueError, match="no models"):
+        ensemble_probabilities([], X)
+    with pytest.raises(ValueError, match="shape"):
+        ensemble_probabilities([a, nn.Linear(2, 4)], X)
+
+
+def test_averaging_probabilities_differs_from_averaging_labels():
+    # two members: one sure of class 0, one unsure between 1 and 2
+    p1 = np.array([[0.9, 0.05, 0.05]])
+    p2 = np.array([[0.0, 0.45, 0.55]])
+    assert np.mean([p1, p2], axis=0).argmax(axis=1)[0] == 0
+    assert np.mean([p1.argmax(1), p2.argmax(1)]) == 1.0   # "class 1": meaningless
+
+
+# --------------------------------------------------------------------------
+# The band rule and the published table
+# --------------------------------------------------------------------------
+
+def _seed_values(mean, sigma, n=5):
+    """n values with exactly this mean and sample standard deviation (ddof=1)."""
+    z = np.linspace(-1.0, 1.0, n)
+    z = (z - z.mean()) / z.std(ddof=1)
+    return mean + sigma * z
+
+
+def test_bands_overlap_agrees_with_experiment_compare():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        ma, mb = rng.uniform(0.8, 1.0, size=2)
+        sa, sb = rng.uniform(0.001, 0.05, size=2)
+        A = experiment.SeedResults(range(5), {"acc": _seed_values(ma, sa)})
+        B = experiment.SeedResults(range(5), {"acc": _seed_values(mb, sb)})
+        assert bands_overlap(ma, 2 * sa, mb, 2 * sb) == experiment.compare(A, B, "acc").overlap
+
+
+def test_bands_overlap_edges_and_errors():
+    assert bands_overlap(0.0, 1.0, 2.0, 1.0)          # touching bands overlap
+    assert not bands_overlap(0.0, 1.0, 2.0 + 1e-9, 1.0)
+    assert bands_overlap(2.0, 1.0, 0.0, 1.0) == bands_overlap(0.0, 1.0, 2.0, 1.0)
+    with pytest.raises(ValueError, match="half-width"):
+        bands_overlap(0.0, -1.0, 1.0, 1.0)
+
+
+def test_exercise_7_4_numbers():
+    # A 0.912 ± 0.020, B 0.931 ± 0.012: the bands overlap; 0.032 would be needed
+    assert bands_overlap(0.912, 0.020, 0.931, 0.012)
+    assert 0.931 - 0.912 < 0.020 + 0.012
+
+
+def test_kornfein_table_only_two_pairs_clear_the_spread():
+    pairs = KORNFEIN2023_MAP[:16]
+    assert len(KORNFEIN2023_MAP) == 18
+    separate = [r.label for r in pairs if not bands_overlap(*r[1:5])]
+    assert separate == ["EM → EM", "NE → EM"]
+    assert all(bands_overlap(*r[1:5]) for r in KORNFEIN2023_MAP[16:])   # neither average
+    assert all(r.mean_b > r.mean_a for r in pairs)                      # all 16 improve
+    # the largest reported improvement has the widest bands (the page says so)
+    largest = max(pairs, key=lambda r: r.reported_change_pct)
+    assert largest.label == "SW → EM"
+    assert largest.two_sigma_a == max(r.two_sigma_a for r in KORNFEIN2023_MAP)
+    assert largest.two_sigma_b == max(r.two_sigma_b for r in KORNFEIN2023_MAP)
+
+
+def test_kornfein_table_is_internally_consistent():
+    # each "source → target" pair once; the diagonal is the within-domain set
+    pairs = KORNFEIN2023_MAP[:16]
+    labels = [r.label for r in pairs]
+    assert len(set(labels)) == 16
+    within = [r for r in pairs if r.label.split(" → ")[0] == r.label.split(" → ")[1]]
+    cross = [r for r in pairs if r not in within]
+    for rows, avg in ((within, KORNFEIN2023_MAP[16]), (cross, KORNFEIN2023_MAP[17])):
+        assert np.mean([r.mean_a for r in rows]) == pytest.approx(avg.mean_a, abs=0.0011)
+        assert np.mean([r.mean_b for r in rows]) == pytest.approx(avg.mean_b, abs=0.0011)
+    # the reported % change is 100 (b/a − 1) for some unrounded means within ±0.0005
+    for r in KORNFEIN2023_MAP:
+        lo = 100 * ((r.mean_b - 0.0005) / (r.mean_a + 0.0005) - 1)
+        hi = 100 * ((r.mean_b + 0.0005) / (r.mean_a - 0.0005) - 1)
+        assert lo - 0.05 <= r.reported_change_pct <= hi + 0.05, r.label
+
+
+def test_band_table_rows():
+    t = band_table(KORNFEIN2023_MAP, names=("baseline", "synthetic added"))
+    assert t.title == "bands separate in 2 of 18 rows"
+    assert t.column("overlap").count("no") == 2
+    assert t.column("diff.")[0] == pytest.approx(0.097)
+    assert t.column("needed")[0] == pytest.approx(0.083)
+    assert t.column("baseline")[3] == "0.449±0.160"
+    with_pct = band_table([PublishedComparison("x", 1.0, 0.1, 1.5, 0.1, 50.0)], reported=True)
+    assert with_pct.columns[-2] == "reported change %" and with_pct.rows[0][-1] == "no"
+
+
+# --------------------------------------------------------------------------
+# Looking at the data
+# --------------------------------------------------------------------------
+
+def test_show_digits_grid_titles_and_colors():
+    X, y, images = digits(return_images=True)
+    fig = show_digits(images[:12], y[:12], ncols=5)
+    axes = fig.axes
+    assert len(axes) == 15                                   # 3 rows of 5, 3 left empty
+    assert [len(ax.images) for ax in axes] == [1] * 12 + [0] * 3
+    assert [ax.get_title() for ax in axes[:12]] == [str(v) for v in y[:12]]
+    np.testing.assert_array_equal(axes[4].images[0].get_array(), images[4])
+    pred = y[:4].copy()
+    pred[1] = (pred[1] + 1) % 10
+    fig = show_digits(X[:4], y[:4], predicted=pred)         # flattened rows work too
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[1] == f"{y[1]}→{pred[1]}"
+    colors = [ax.title.get_color() for ax in fig.axes]
+    assert colors[1] != colors[0]
+
+
+def test_show_digits_errors():
+    with pytest.raises(ValueError, match="square"):
+        show_digits(np.zeros((2, 10)), [0, 1])
+    with pytest.raises(ValueError, match="labels"):
+        show_digits(np.zeros((2, 8, 8)), [0])
