@@ -366,3 +366,37 @@ def test_confusion_matrix_cells_hold_the_counts():
     np.testing.assert_allclose(np.asarray(fig.axes[0].images[0].get_array()).sum(axis=1), 1.0)
     with pytest.raises(ValueError, match="200 true labels but 3"):
         viz.confusion_counts(y_true, [0, 1, 2])
+
+
+def test_diagnose_and_log_plot_of_a_run_that_blew_up():
+    from nnlearn.train import History
+
+    h = History(keys=("loss", "val_loss"))
+    h.initial = {"loss": 2.3}
+    h.chance_loss = 2.3
+    for e, (l, v) in enumerate([(2.0, 2.1), (50.0, 60.0), (1e120, 1e121), (1e262, 1e263)], start=1):
+        h.append(e, {"loss": l, "val_loss": v})
+    d = viz.diagnose(h)
+    assert d["Still learning"].answer == "unknown" and "blew up" in d["Still learning"].detail
+    assert d["Overfitting"].answer == "unknown"
+    assert d["Learning rate"].answer == "too high"
+    fig = viz.learning_curves(h, log_y=True)
+    fig.canvas.draw()          # used to overflow in the log-scale tick formatter
+    line = fig.axes[0].lines[0]
+    assert np.isnan(line.get_ydata()[-1]) and list(line.get_ydata()[:3]) == [2.3, 2.0, 50.0]
+
+
+def test_diagnose_says_fell_or_rose_in_words():
+    from nnlearn.train import History
+
+    h = History(keys=("loss",))
+    h.initial = {"loss": 1.0}
+    for e in range(1, 21):
+        h.append(e, {"loss": 0.5 - 0.0001 * e})
+    assert "fell by only" in viz.diagnose(h)["Still learning"].detail
+
+
+def test_optimizer_path_leaves_the_start_array_alone():
+    start = np.array([1.0, 2.0])
+    viz.optimizer_path(lambda p: 2 * p, start, "SGD", steps=3, lr=0.1)
+    np.testing.assert_array_equal(start, [1.0, 2.0])

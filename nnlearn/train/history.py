@@ -59,6 +59,7 @@ class History:
         self.monitor = monitor
         self._higher_is_better = higher_is_better
         self.best_epoch: int | None = None
+        self._best_value: float | None = None
         self.stopped_epoch: int | None = None
         self.restored_best = False
         self.chance_loss: float | None = None
@@ -78,21 +79,17 @@ class History:
             self.lr.append(float(lr))
         if seconds is not None:
             self.epoch_time.append(float(seconds))
-        self._update_best()
+        self._update_best(epoch)
 
-    def _update_best(self):
-        values = self.history.get(self.monitor, [])
-        finite = [(v, i) for i, v in enumerate(values) if math.isfinite(v)]
-        if not finite:
-            self.best_epoch = None
+    def _update_best(self, epoch: int) -> None:
+        # a running best: constant work per epoch (the first epoch reaching the best value wins ties)
+        values = self.history.get(self.monitor)
+        if not values or not math.isfinite(values[-1]):
             return
-        # the first epoch that reaches the best value (ties: the earliest)
-        if self._higher_is_better:
-            best = max(v for v, _ in finite)
-        else:
-            best = min(v for v, _ in finite)
-        i = next(i for v, i in finite if v == best)
-        self.best_epoch = self.epoch[i]
+        v = values[-1]
+        if self._best_value is None or (v > self._best_value if self._higher_is_better else v < self._best_value):
+            self._best_value = v
+            self.best_epoch = int(epoch)
 
     # -------------------------------------------------------------- access
     def __getitem__(self, key: str) -> list[float]:

@@ -81,6 +81,15 @@ def _chance_label(chance: float) -> str:
     return f"chance level {chance:.3g}"
 
 
+def _clip_for_log(y):
+    """Hide points beyond 1e12 times the first finite value, which a log axis cannot tick."""
+    y = np.asarray(y, dtype=float)
+    finite = y[np.isfinite(y) & (y > 0)]
+    if finite.size:
+        y = np.where(y > 1e12 * finite[0], np.nan, y)
+    return y
+
+
 def diagnose(history, tol: float = 0.01, spike: float = 0.1, window: float = 0.1) -> Diagnosis:
     r"""Answer the four learning-curve questions for a :class:`~nnlearn.train.History`.
 
@@ -118,6 +127,10 @@ def diagnose(history, tol: float = 0.01, spike: float = 0.1, window: float = 0.1
     L0 = history.initial.get("loss", L[0] if E else math.nan)
     chance = history.chance_loss
     diverged = history.diverged
+    # a run whose loss blew up (non-finite, or a thousand times the starting level) has no
+    # meaningful trend or gap: questions 2 and 3 are then unanswerable
+    scale = max(abs(L0) if math.isfinite(L0) else 0.0, chance or 0.0, 1e-12)
+    blew_up = bool(diverged) or any(not math.isfinite(v) or v > 1e3 * scale for v in L)
     out = Diagnosis()
 
     # 1. learning anything?
@@ -150,7 +163,11 @@ def diagnose(history, tol: float = 0.01, spike: float = 0.1, window: float = 0.1
     # 2. still learning?
     q = "Still learning?"
     k = max(2, math.ceil(window * E))
-    if E < 3 or E <= k:
+    if blew_up:
+        out.append(Finding(q, "unknown", "the training loss blew up, so its trend means nothing: "
+                                         "fix the learning rate first"))
+        train_drop = math.nan
+    elif E < 3 or E <= k:
         out.append(Finding(q, "unknown", f"too few epochs ({E}) to tell"))
         train_drop = math.nan
     else:
@@ -171,13 +188,18 @@ def diagnose(history, tol: float = 0.01, spike: float = 0.1, window: float = 0.1
                                f"but the validation loss does not ({100 * val_drop:+.1f}%): more "
                                "epochs would only fit the training data more closely"))
         else:
-            out.append(Finding(q, "no", f"the training loss changed by {100 * train_drop:+.1f}% "
-                                        f"{span} (less than {100 * tol:g}%): it has levelled off"))
+            moved = (f"fell by only {100 * train_drop:.1f}%" if train_drop >= 0
+                     else f"rose by {100 * -train_drop:.1f}%")
+            out.append(Finding(q, "no", f"the training loss {moved} {span} (a fall of less than "
+                                        f"{100 * tol:g}%): it has levelled off"))
 
     # 3. overfitting?
     q = "Overfitting?"
     if V is None:
         out.append(Finding(q, "unknown", "no validation data: pass val_data to fit"))
+    elif blew_up:
+        out.append(Finding(q, "unknown", "the training loss blew up, so the gap between "
+                                         "validation and training loss means nothing"))
     elif E == 0:
         out.append(Finding(q, "unknown", "no epoch was completed"))
     else:
@@ -208,7 +230,10 @@ def diagnose(history, tol: float = 0.01, spike: float = 0.1, window: float = 0.1
     if E and math.isfinite(L0) and L[0] > L0 * (1 + spike):
         spikes.insert(0, history.epoch[0])
     total_drop = (L0 - L[-1]) / abs(L0) if E and math.isfinite(L0) and L0 != 0 else math.nan
-    if diverged:
+    if blew_up and not diverged:
+        out.append(Finding(q, "too high", f"the training loss blew up (up to {_g(max(L))}, from "
+                                          f"{_g(L0)}): lower the learning rate"))
+    elif diverged:
         out.append(Finding(q, "too high", f"training diverged (non-finite "
                                           f"{'loss' if diverged['reason'] == 'loss' else 'weights'})"
                                           f" in epoch {diverged['epoch']}, batch {diverged['batch']}:"
@@ -316,6 +341,8 @@ def learning_curves(history, *, metrics=None, annotate: bool = False, chance: bo
             c_val = color(1) if single else color(r)
             prefix = "" if name is None else f"{name}: "
             x, y = _series(h, key)
+            if key == "loss" and log_y:
+                y = _clip_for_log(y)
             ax.plot(x, y, color=c_train, lw=1.8, label=f"{prefix}training")
             if "val_" + key in h.history:
                 x, y = _series(h, "val_" + key)

@@ -204,7 +204,7 @@ def optimizer_path(grad, start, optimizer="SGD", steps: int = 50, **hyperparamet
     """
     from ..nn import Parameter
 
-    start = np.asarray(start, dtype=np.float64).reshape(-1)
+    start = np.array(start, dtype=np.float64).reshape(-1)   # a copy: the caller's start is left alone
     if start.shape != (2,):
         raise ValueError(f"optimizer_path: start must be a pair (phi0, phi1), got shape {start.shape}")
     b = _backend.current()

@@ -1,0 +1,443 @@
+"""Chapter 4's claims and its machinery (nnlearn.optim.paths), against independent references.
+
+References: torch.optim in float64, the slides' update rules written out as loops here,
+closed forms derived by hand (quadratics, Adam's first steps, AdamW's decay), finite
+differences.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from nnlearn import backend
+from nnlearn.data import gabor_data, gabor_loss, gabor_loss_grad
+from nnlearn.exercises.ch04 import EXERCISES
+from nnlearn.optim.lr_scheduler import CosineAnnealingLR, StepLR
+from nnlearn.optim.paths import (
+    Descent,
+    MinibatchGradient,
+    descend,
+    race,
+    random_restarts,
+    steps_to_target,
+    termination_table,
+)
+from nnlearn.train.history import History
+from nnlearn.viz import optimizer_path
+
+X, Y = gabor_data(n=30, seed=0)
+START = (2.5, 5.0)
+
+
+def grad(w):
+    return gabor_loss_grad(w, X, Y)
+
+
+def loss(w):
+    return float(gabor_loss(w, X, Y))
+
+
+# ---------------------------------------------------------------------------
+# The slides' forms of momentum, written out as in the chapter
+# ---------------------------------------------------------------------------
+
+def heavy_ball(w0, eta, mu, steps):
+    """Slide text 004: w_t = w_{t-1} − η g_t + μ (w_{t-1} − w_{t-2}), from rest."""
+    path = [np.array(w0, float)] * 2
+    for _ in range(steps):
+        w, w_prev = path[-1], path[-2]
+        path.append(w - eta * grad(w) + mu * (w - w_prev))
+    return np.array(path[1:])
+
+
+def averaged(w0, eta_avg, mu, steps):
+    """Slide text 001: v_t = μ v_{t-1} + (1 − μ) η g_t, w_t = w_{t-1} − v_t."""
+    w, v = np.array(w0, float), 0.0
+    path = [w]
+    for _ in range(steps):
+        v = mu * v + (1 - mu) * eta_avg * grad(w)
+        w = w - v
+        path.append(w)
+    return np.array(path)
+
+
+def torch_path(name, start, steps, **hyper):
+    phi = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    opt = getattr(torch.optim, name)([phi], **hyper)
+    out = [phi.detach().clone()]
+    for _ in range(steps):
+        phi.grad = torch.from_numpy(grad(phi.detach().numpy()))
+        opt.step()
+        out.append(phi.detach().clone())
+    return torch.stack(out).numpy()
+
+
+@pytest.mark.parametrize("mu", [0.5, 0.9])
+def test_heavy_ball_is_pytorch_sgd_with_the_same_lr(mu):
+    ours = descend(grad, START, "SGD", 150, lr=0.7, momentum=mu).path
+    np.testing.assert_allclose(heavy_ball(START, 0.7, mu, 150), ours, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(torch_path("SGD", START, 150, lr=0.7, momentum=mu), ours,
+                               rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("mu", [0.5, 0.9])
+def test_averaged_form_is_sgd_with_lr_rescaled_by_one_minus_mu(mu):
+    eta_avg = 3.0
+    ours = descend(grad, START, "SGD", 150, lr=(1 - mu) * eta_avg, momentum=mu).path
+    np.testing.assert_allclose(averaged(START, eta_avg, mu, 150), ours, rtol=0, atol=1e-12)
+    # ... and the averaged form with the heavy ball's number is a different method
+    assert np.abs(averaged(START, (1 - mu) * eta_avg, mu, 150) - ours).max() > 0.1
+
+
+def test_dampening_mu_differs_from_the_averaged_form_only_by_the_undamped_first_step():
+    mu, eta_avg = 0.9, 1.0
+    damp = descend(grad, START, "SGD", 3, lr=eta_avg, momentum=mu, dampening=mu).path
+    avg = averaged(START, eta_avg, mu, 3)
+    g1 = grad(np.array(START))
+    # PyTorch: b_1 = g_1 (no dampening on the first step); the averaged form: (1 − μ) g_1
+    np.testing.assert_allclose(damp[1] - damp[0], -eta_avg * g1, rtol=1e-12)
+    np.testing.assert_allclose(avg[1] - avg[0], -(1 - mu) * eta_avg * g1, rtol=1e-12)
+    # On a quadratic with constant gradient the buffers differ by exactly μ^t · μ g_1
+    # (b_t = μ^{t-1} g_1 + (1−μ)(g_2 + ... ) vs (1−μ)(μ^{t-1} g_1 + ...)).
+    g = np.array([0.3, -1.2])
+    d = descend(lambda w: g, [0.0, 0.0], "SGD", 6, lr=1.0, momentum=mu, dampening=mu).path
+    a_v, a_w = 0.0, np.zeros(2)
+    for t in range(1, 7):
+        a_v = mu * a_v + (1 - mu) * g
+        a_w = a_w - a_v
+        np.testing.assert_allclose(d[t] - a_w, -g * sum(mu ** k for k in range(1, t + 1)), atol=1e-13)
+
+
+def test_constant_gradient_steps_approach_eta_over_one_minus_mu():
+    mu, eta = 0.9, 0.1
+    g = np.array([1.0])
+    p = descend(lambda w: g, [0.0], "SGD", 400, lr=eta, momentum=mu).path[:, 0]
+    assert math.isclose(p[-2] - p[-1], eta / (1 - mu), rel_tol=1e-12)
+    v = 0.0                          # the averaged form's step tends to η_avg·g
+    for _ in range(400):
+        v = mu * v + (1 - mu) * eta * 1.0
+    assert math.isclose(v, eta, rel_tol=1e-12)
+
+
+def test_nesterov_parameters_are_sutskevers_look_ahead_points():
+    mu, eta = 0.9, 0.5
+    w, v, ahead = np.array(START, float), 0.0, [np.array(START, float)]
+    for _ in range(200):
+        v = mu * v - eta * grad(w + mu * v)
+        w = w + v
+        ahead.append(w + mu * v)
+    ours = descend(grad, START, "SGD", 200, lr=eta, momentum=mu, nesterov=True).path
+    np.testing.assert_allclose(np.array(ahead), ours, rtol=0, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# Every optimizer against torch.optim on the Gabor loss (the chapter's table)
+# ---------------------------------------------------------------------------
+
+CASES = [
+    ("SGD", dict(lr=1.0)),
+    ("SGD", dict(lr=1.0, momentum=0.9, dampening=0.5)),
+    ("SGD", dict(lr=0.5, momentum=0.9, nesterov=True)),
+    ("SGD", dict(lr=1.0, weight_decay=0.01)),
+    ("Adagrad", dict(lr=0.5)),
+    ("RMSprop", dict(lr=0.05)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True)),
+    ("Adam", dict(lr=0.1)),
+    ("Adam", dict(lr=0.1, amsgrad=True, weight_decay=0.01)),
+    ("AdamW", dict(lr=0.1, weight_decay=0.1)),
+]
+
+
+@pytest.mark.parametrize("name,hyper", CASES, ids=[f"{n}-{'-'.join(h)}" for n, h in CASES])
+def test_descend_matches_torch_optim_on_the_gabor_loss(name, hyper):
+    ours = descend(grad, START, name, 100, **hyper).path
+    np.testing.assert_allclose(torch_path(name, START, 100, **hyper), ours, rtol=0, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# Adaptive methods: claims of the chapter
+# ---------------------------------------------------------------------------
+
+def test_adagrad_first_step_is_lr_times_sign_of_gradient():
+    g1 = grad(np.array(START))
+    p = descend(grad, START, "Adagrad", 1, lr=0.5).path
+    # g/(√(g²) + ε) with Adagrad's ε = 1e-10: ±1 up to ε/|g|
+    np.testing.assert_allclose(p[1] - p[0], -0.5 * np.sign(g1), rtol=1e-8)
+
+
+@pytest.mark.parametrize("g", [1e-3, 0.5, -40.0])
+def test_adam_bias_corrected_steps_have_size_lr_for_a_constant_gradient(g):
+    lr = 0.01
+    p = descend(lambda w: np.array([g]), [0.0], "Adam", 50, lr=lr).path[:, 0]
+    steps = np.diff(p)
+    np.testing.assert_allclose(steps, -lr * np.sign(g) * np.ones(50), rtol=1e-5)
+
+
+def test_adam_without_correction_matches_the_chapters_formula():
+    b1, b2, lr, g = 0.9, 0.999, 0.01, 0.5
+    m = v = 0.0
+    for t in range(1, 1001):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        step = lr * m / math.sqrt(v)                      # no bias correction, eps = 0
+        assert math.isclose(step / lr, (1 - b1**t) / math.sqrt(1 - b2**t), rel_tol=1e-10)
+    # the first uncorrected step is (1 − β1)/√(1 − β2) ≈ 3.16 times too large
+    assert math.isclose((1 - b1) / math.sqrt(1 - b2), 3.1623, rel_tol=1e-4)
+
+
+def test_adamw_decays_geometrically_and_adam_l2_by_about_lr_per_step():
+    w0, zero = np.array([0.01, 1.0, 100.0]), (lambda w: np.zeros(3))
+    lr, wd, n = 0.01, 0.1, 100
+    w_adamw = descend(zero, w0, "AdamW", n, lr=lr, weight_decay=wd).path[-1]
+    np.testing.assert_allclose(w_adamw, w0 * (1 - lr * wd) ** n, rtol=1e-12)
+    w_adam = descend(zero, w0, "Adam", n, lr=lr, weight_decay=wd).path[-1]
+    # the large weight moves by ≈ lr per step (its normalized gradient is ≈ 1)
+    assert abs((w0[2] - w_adam[2]) - lr * n) < 0.01 * lr * n
+    assert abs(w_adam[0]) < 1e-3                # the small one is driven to zero
+
+
+# ---------------------------------------------------------------------------
+# Learning rates on a quadratic: w_t = (1 − ηλ)^t w_0, stable iff η < 2/λ_max
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("eta", [0.01, 0.05, 0.09, 0.099, 0.101, 0.11])
+def test_gradient_descent_on_a_quadratic_follows_the_closed_form(eta):
+    curv = np.array([1.0, 20.0])
+    p = descend(lambda w: curv * w, (1.0, 1.0), "SGD", 100, lr=eta).path
+    t = np.arange(101)[:, None]
+    np.testing.assert_allclose(p, (1 - eta * curv) ** t, rtol=1e-9, atol=1e-300)
+    assert (np.abs(p[-1]).max() > 1) == (eta > 2 / curv.max())
+
+
+def test_momentum_beats_gradient_descent_on_the_ravine():
+    curv = np.array([1.0, 20.0])
+    quad = lambda w: 0.5 * float(np.sum(curv * w**2))
+    gd = descend(lambda w: curv * w, (-9.0, 1.0), "SGD", 40, lr=0.06).path[-1]
+    hb = descend(lambda w: curv * w, (-9.0, 1.0), "SGD", 40, lr=0.06, momentum=0.6).path[-1]
+    # gradient descent: the flat coordinate shrinks by exactly 0.94 per step
+    assert math.isclose(gd[0], -9.0 * 0.94**40, rel_tol=1e-12)
+    assert quad(hb) < 1e-5 < 0.1 < quad(gd)
+
+
+# ---------------------------------------------------------------------------
+# MinibatchGradient
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("batch_size", [1, 5, 7, 30])
+def test_minibatches_partition_every_epoch_and_reshuffle(batch_size):
+    g = MinibatchGradient(gabor_loss_grad, X, Y, batch_size=batch_size, seed=3)
+    phi = np.array(START)
+    k = g.batches_per_epoch
+    assert k == math.ceil(30 / batch_size)
+    for _ in range(3 * k):
+        g(phi)
+    for e in range(3):
+        epoch = g.batches[e * k:(e + 1) * k]
+        assert sorted(np.concatenate(epoch).tolist()) == list(range(30))
+        assert all(len(b) == batch_size for b in epoch[:-1])
+    if batch_size < 30:
+        assert not np.array_equal(np.concatenate(g.batches[:k]), np.concatenate(g.batches[k:2 * k]))
+    assert g.epoch == 3.0
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch"])
+def test_minibatch_gradients_average_to_the_full_gradient(name):
+    with backend.use(name) as b:
+        phi = b.asarray(np.array([1.3, 11.0]))
+        g = MinibatchGradient(gabor_loss_grad, X, Y, batch_size=7, seed=0)
+        grads = [backend.to_numpy(g(phi)) for _ in range(g.batches_per_epoch)]
+        assert backend.backend_of(g(phi)) == name
+    mean = sum(len(B) * gb for B, gb in zip(g.batches, grads)) / 30
+    np.testing.assert_allclose(mean, grad(np.array([1.3, 11.0])), rtol=1e-12)
+    # and each is the gradient of its own batch's mean loss (central differences)
+    B, h = g.batches[0], 1e-6
+    fd = [(gabor_loss(np.array([1.3, 11.0]) + h * e, X[B], Y[B])
+           - gabor_loss(np.array([1.3, 11.0]) - h * e, X[B], Y[B])) / (2 * h) for e in np.eye(2)]
+    np.testing.assert_allclose(grads[0], fd, rtol=1e-6, atol=1e-10)
+
+
+def test_full_batch_minibatch_gradient_is_gradient_descent():
+    g = MinibatchGradient(gabor_loss_grad, X, Y, batch_size=None, seed=0)
+    a = descend(g, START, "SGD", 30, lr=1.0).path
+    b = optimizer_path(grad, START, "SGD", 30, lr=1.0)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-14)
+
+
+def test_minibatch_gradient_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="batch_size"):
+        MinibatchGradient(gabor_loss_grad, X, Y, batch_size=0)
+    with pytest.raises(ValueError, match="larger than"):
+        MinibatchGradient(gabor_loss_grad, X, Y, batch_size=31)
+    with pytest.raises(ValueError, match="same length"):
+        MinibatchGradient(gabor_loss_grad, X, Y[:10], batch_size=5)
+    with pytest.raises(TypeError, match="loss_grad"):
+        MinibatchGradient(None, X, Y)
+
+
+# ---------------------------------------------------------------------------
+# descend
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["numpy", "torch"])
+def test_descend_records_path_losses_and_lr_on_every_backend(name):
+    with backend.use(name) as b:
+        Xb, Yb = b.asarray(X), b.asarray(Y)          # the data on the same backend
+        r = descend(lambda w: gabor_loss_grad(w, Xb, Yb), START, "Adam", 25,
+                    loss=lambda w: gabor_loss(w, Xb, Yb), lr=0.1)
+    assert isinstance(r, Descent) and r.path.shape == (26, 2) and r.lr.shape == (25,)
+    np.testing.assert_allclose(r.losses, [loss(p) for p in r.path], rtol=1e-12)
+    np.testing.assert_allclose(r.path, torch_path("Adam", START, 25, lr=0.1), atol=1e-12)
+    assert not r.diverged
+
+
+def test_descend_does_not_modify_the_start_array():
+    s = np.array([2.5, 5.0])
+    descend(grad, s, "SGD", 5, lr=1.0)
+    assert s.tolist() == [2.5, 5.0]
+
+
+def test_descend_steps_the_scheduler_once_per_epoch():
+    g = MinibatchGradient(gabor_loss_grad, X, Y, batch_size=5, seed=0)       # 6 steps per epoch
+    r = descend(g, (0.0, 12.0), "SGD", 60, lr=4.0,
+                scheduler=lambda opt: StepLR(opt, step_size=3, gamma=0.5))
+    expected = [4.0 * 0.5 ** ((t // 6) // 3) for t in range(60)]
+    np.testing.assert_allclose(r.lr, expected, rtol=1e-15)
+    c = descend(grad, (0.0, 12.0), "SGD", 10, lr=1.0,
+                scheduler=lambda opt: CosineAnnealingLR(opt, T_max=10))
+    np.testing.assert_allclose(c.lr, [0.5 * (1 + math.cos(math.pi * t / 10)) for t in range(10)],
+                               rtol=1e-12, atol=1e-15)
+
+
+def test_schedule_settles_lower_than_the_constant_rate_it_starts_from():
+    def final(scheduler, seed):
+        g = MinibatchGradient(gabor_loss_grad, X, Y, batch_size=5, seed=seed)
+        return descend(g, (0.0, 12.0), "SGD", 240, loss=loss, scheduler=scheduler, lr=4.0).losses[-1]
+    cosine = lambda opt: CosineAnnealingLR(opt, T_max=40)
+    for seed in range(3):
+        assert final(cosine, seed) < final(None, seed)
+
+
+def test_descend_stops_on_divergence():
+    with np.errstate(over="ignore"):          # the test's own gradient overflows
+        r = descend(lambda w: 1e200 * w, (1.0, 1.0), "SGD", 10, lr=1.0)
+    assert r.diverged and len(r.path) < 11 and np.all(np.isfinite(r.path))
+
+
+def test_descend_rejects_unknown_optimizer():
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        descend(grad, START, "Adamax", 1)
+
+
+# ---------------------------------------------------------------------------
+# The chapter's stochastic-descent and momentum claims on the Gabor surface
+# ---------------------------------------------------------------------------
+
+def test_batch_descent_is_trapped_and_momentum_escapes_from_the_chapters_start():
+    trapped = descend(grad, START, "SGD", 200, lr=1.0).path[-1]
+    escaped = descend(grad, START, "SGD", 200, lr=1.0, momentum=0.9).path[-1]
+    assert loss(trapped) > 0.25 and np.linalg.norm(grad(trapped)) < 1e-8
+    assert loss(escaped) < 0.0096 and abs(escaped[0] - 0.52) < 0.01 and abs(escaped[1] - 15.0) < 0.01
+
+
+def test_some_minibatch_noise_helps_escape_and_more_noise_wanders_off():
+    def ends(size):
+        return [descend(MinibatchGradient(gabor_loss_grad, X, Y, size, seed=s), START, "SGD", 240,
+                        lr=2.0).path[-1] for s in range(12)]
+    near = lambda p, q: np.hypot(*(np.asarray(p) - q)) < 1.5
+    glob = np.array([0.5, 15.0])
+    assert sum(near(p, glob) for p in ends(5)) >= 6
+    assert sum(near(p, glob) for p in ends(None)) == 0
+    assert sum(near(p, glob) for p in ends(1)) <= 3
+
+
+# ---------------------------------------------------------------------------
+# Restarts, races, stopping rules
+# ---------------------------------------------------------------------------
+
+def test_random_restarts_keep_the_lowest_and_are_reproducible():
+    r = random_restarts(lambda w: gabor_loss(w, X, Y), grad, 8, steps=150, seed=0, lr=1.0)
+    assert r.best == int(np.argmin(r.final_losses))
+    assert r.final_losses[r.best] < 0.012                     # the best one is in the global valley
+    assert np.all((r.starts[:, 0] >= -10) & (r.starts[:, 0] <= 10))
+    assert np.all((r.starts[:, 1] >= 2.5) & (r.starts[:, 1] <= 22.5))
+    for s, p in zip(r.starts, r.paths):
+        assert np.array_equal(p[0], s)                        # starts are not overwritten
+        np.testing.assert_allclose(p, optimizer_path(grad, s.copy(), "SGD", 150, lr=1.0), atol=1e-14)
+    again = random_restarts(lambda w: gabor_loss(w, X, Y), grad, 8, steps=150, seed=0, lr=1.0)
+    np.testing.assert_array_equal(again.final_losses, r.final_losses)
+    table = r.table()
+    assert table.column("")[r.best] == "best" and len(table) == 8
+    assert "best" in repr(r)
+
+
+def test_steps_to_target_and_race():
+    assert steps_to_target([3.0, 2.0, 0.9, 0.5], 1.0) == 2
+    assert steps_to_target([3.0, 2.0], 1.0) is None
+    assert steps_to_target([3.0, float("nan"), 0.5], 1.0) == 2
+    t = race({"a": [3.0, 1.5, 0.8, 0.4], "b": [3.0, 2.5, 2.0, 1.5], "c": [3.0, 50.0, 1e9]},
+             target=1.0, settings={"a": "lr=1"})
+    rows = {r["optimizer"]: r for r in t.records()}
+    assert rows["a"]["steps to loss ≤ 1"] == 2 and rows["a"]["final loss"] == 0.4
+    assert rows["b"]["steps to loss ≤ 1"] == "not reached" and rows["b"]["lowest loss"] == 1.5
+    assert rows["c"]["final loss"] == "diverged" and rows["a"]["settings"] == "lr=1"
+
+
+def test_race_reads_a_history_with_its_initial_loss():
+    h = History()
+    h.initial = {"loss": 2.3}
+    for e, v in enumerate([1.0, 0.2, 0.04], start=1):
+        h.append(e, {"loss": v})
+    t = race({"run": h}, target=0.05, unit="epoch")
+    assert t.records()[0]["epochs to loss ≤ 0.05"] == 3
+    h2 = History()
+    for e, v in enumerate([1.0, 0.04], start=1):
+        h2.append(e, {"loss": v})
+    assert race({"run": h2}, target=0.05, unit="epoch").records()[0]["epochs to loss ≤ 0.05"] == 2
+
+
+def test_termination_table_fires_each_rule_where_expected():
+    L = [1.0, 0.5, 0.3, 0.2, 0.15, 0.1495, 0.1492, 0.1491, 0.1489, 0.1488]
+    V = [1.1, 0.6, 0.4, 0.35, 0.36, 0.37, 0.38, 0.39, 0.40, 0.41]
+    t = termination_table(L, V, max_epochs=8, threshold=0.25, patience=3, min_delta=1e-3)
+    r = {row["criterion"]: row for row in t.records()}
+    assert r["number of epochs (8)"]["stops at epoch"] == 8
+    assert r["training loss ≤ 0.25"]["stops at epoch"] == 4
+    # 0.15 at epoch 5 is the last improvement by more than 1e-3; three epochs later: 8
+    assert r["no decrease for 3 epochs"]["stops at epoch"] == 8
+    assert r["validation loss up for 3 epochs"]["stops at epoch"] == 7
+    assert r["validation loss up for 3 epochs"]["keeps epoch"] == 4
+    assert r["validation loss up for 3 epochs"]["validation loss"] == 0.35
+    never = termination_table([3.0, 2.0, 1.0], threshold=0.5, patience=2).records()
+    assert never[0]["stops at epoch"] == "—" and never[1]["stops at epoch"] == "—"
+    with pytest.raises(ValueError, match="validation"):
+        termination_table([1.0, 0.5], [1.0])
+
+
+# ---------------------------------------------------------------------------
+# The exercises' references, derived by hand
+# ---------------------------------------------------------------------------
+
+def test_exercise_references_by_hand():
+    ex = {e.id: e for e in EXERCISES}
+    # 4.1: heavy ball 1 → 0.8 → 0.8 − 0.16 − 0.18; averaged v = 0.04, 0.0744
+    np.testing.assert_allclose(ex["4.1"].reference, [0.46, 0.8856], rtol=1e-12)
+    assert math.isclose(ex["4.2"].reference(0.05, 0.9), 0.5)
+    assert ex["4.6"].reference == "b"                       # 1 − 0.045·40 = −0.8
+    assert math.isclose(ex["4.7"].reference, 0.08)
+    # 4.2's rescaling really makes 4.1's two forms agree
+    w, v = 1.0, 0.0
+    for _ in range(2):
+        v = 0.9 * v + 0.1 * 0.5 * 4 * w
+        w -= v
+    assert math.isclose(w, 0.46, rel_tol=1e-12)
+    # 4.4's reference is one step of nnlearn's SGD with momentum, from a given buffer
+    rng = np.random.default_rng(0)
+    w0, b0, g = rng.normal(size=3), np.zeros(3), rng.normal(size=3)
+    w1, b1 = ex["4.4"].reference(w0, b0, g, 0.1, 0.9)
+    p = descend(lambda w: g, w0, "SGD", 1, lr=0.1, momentum=0.9).path
+    np.testing.assert_allclose(w1, p[1], rtol=1e-15)
+    w2, _ = ex["4.4"].reference(w1, b1, g, 0.1, 0.9)
+    p = descend(lambda w: g, w0, "SGD", 2, lr=0.1, momentum=0.9).path
+    np.testing.assert_allclose(w2, p[2], rtol=1e-14)
