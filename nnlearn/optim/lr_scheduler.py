@@ -81,7 +81,8 @@ class LRScheduler:
 
     def factor(self, epoch):
         """The multiplier of the initial learning rate at ``epoch``."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define factor(epoch), the multiplier "
+                                  "of the initial learning rate")
 
     def get_lr(self):
         """The learning rates of epoch ``last_epoch``, one per group."""

@@ -195,7 +195,8 @@ class Optimizer:
         return loss
 
     def _update(self, p, g, state, group):  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _update(p, g, state, group): "
+                                  "the update rule for one parameter")
 
     # ------------------------------------------------------------------
     # Checkpoints
