@@ -43,6 +43,27 @@ def test_stale_twin_is_detected(tmp_path, monkeypatch):
     assert len(problems) == 1 and "differ" in problems[0]
 
 
+def test_sync_refuses_to_overwrite_an_edited_twin(tmp_path, monkeypatch):
+    import os
+
+    md = tmp_path / "ch.md"
+    md.write_text((ROOT / "book" / "ch01_chain_rule.md").read_text())
+    (tmp_path / "_config.yml").write_text((ROOT / "_config.yml").read_text())
+    monkeypatch.setattr(notebooks, "ROOT", tmp_path)
+    twin = notebooks.sync(md, run=False)
+    import nbformat
+
+    nb = nbformat.read(twin, as_version=4)
+    nb.cells[1].source += "\n# a learner's note"          # edited in Colab, after the .md
+    nbformat.write(nb, twin)
+    os.utime(twin, (md.stat().st_mtime + 10,) * 2)
+    with pytest.raises(notebooks.TwinEdited, match="would lose those edits"):
+        notebooks.sync(md, run=False)
+    assert "a learner's note" in twin.read_text()          # untouched
+    notebooks.sync(md, run=False, force=True)
+    assert "a learner's note" not in twin.read_text()
+
+
 def test_every_twin_starts_with_the_colab_install_cell():
     url = notebooks.repository_url()
     for md in notebooks.sources():

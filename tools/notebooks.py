@@ -124,10 +124,24 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 600) -> nbforma
     return nb
 
 
-def sync(md: Path, run: bool = True) -> Path:
+class TwinEdited(RuntimeError):
+    """The .ipynb was changed after its .md: regenerating it would lose that work."""
+
+
+def sync(md: Path, run: bool = True, force: bool = False) -> Path:
+    """Write the twin of ``md``. Refuses (``TwinEdited``) when the existing twin's
+    cells differ from the .md's and the twin is the newer file — someone edited the
+    notebook (in Jupyter or Colab) — unless ``force``."""
     nb = notebook_from_markdown(md)
+    out = twin_of(md)
+    if not force and out.exists() and out.stat().st_mtime > md.stat().st_mtime:
+        if _comparable(nbformat.read(out, as_version=4)) != _comparable(nb):
+            raise TwinEdited(
+                f"{out.relative_to(ROOT)} was edited after {md.relative_to(ROOT)}; regenerating it "
+                "would lose those edits. Carry them over into the .md (jupytext --to md:myst "
+                f"{out.name} shows them as MyST), or pass --force to discard them."
+            )
     if run:
         nb = execute(nb, md.parent)
-    out = twin_of(md)
     nbformat.write(nb, out)
     return out
