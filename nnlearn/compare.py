@@ -259,22 +259,11 @@ def _torch(net, X, D) -> dict:
 
 
 def _finite_differences(net, X, D, h: float) -> list:
-    grads = []
-    for l in range(1, net.L + 1):
-        pair = []
-        for arr in (net.W[l], net.b[l]):
-            numeric = np.zeros(tuple(arr.shape))
-            for idx in np.ndindex(*arr.shape):
-                old = float(arr[idx])
-                arr[idx] = old + h
-                up = net.loss(X, D)
-                arr[idx] = old - h
-                down = net.loss(X, D)
-                arr[idx] = old
-                numeric[idx] = (up - down) / (2 * h)
-            pair.append(numeric)
-        grads.append(tuple(pair))
-    return grads
+    from .gradcheck import numerical_gradient
+
+    loss = lambda _: net.loss(X, D)    # the arrays are perturbed in place, so f reads them
+    return [tuple(numerical_gradient(loss, arr, eps=h) for arr in (net.W[l], net.b[l]))
+            for l in range(1, net.L + 1)]
 
 
 def mlp_quantities(net, X, D, method: str = "manual", deltas: bool = True, h: float = 1e-6) -> dict:
