@@ -52,7 +52,7 @@ import math
 import numpy as np  # host-side only: the random weights for non-scalar outputs
 
 from . import backend as _backend
-from .tensor import Tensor, no_grad
+from ._tensor import Tensor, no_grad
 
 __all__ = ["numerical_gradient", "gradcheck", "assert_gradients_close", "check_gradients"]
 

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 import math
 
-from . import tensor as _tensor
-from .tensor import Tensor, _result
+from . import _tensor
+from ._tensor import Tensor, _result
 
 __all__ = [
     "mse_loss",

@@ -440,7 +440,7 @@ def regularization_widget(dropout: float = 0.0, weight_decay: float = 0.0, n: in
     from . import nn, optim
     from .data import sinusoid, sinusoid_curve
     from .losses import mse_loss
-    from .tensor import Tensor
+    from ._tensor import Tensor
     from .train import predict
     from .viz import regression_fit
 

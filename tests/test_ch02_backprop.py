@@ -1,7 +1,7 @@
 """Chapter 2 (backpropagation by hand): the chapter's formulas and claims against
-PyTorch autograd (float64), and nnlearn.compare, the tool the chapter checks with.
+PyTorch autograd (float64), and nnlearn.course.compare, the tool the chapter checks with.
 
-nnlearn.manual's own tests (tests/test_manual.py) already cover the MLP against
+nnlearn.course.manual's own tests (tests/test_manual.py) already cover the MLP against
 torch for every loss/activation pair, the slide-001 2-2-1 numbers, slide 002's
 transposed form and the weight-decay gradient; this file covers what the chapter
 adds on top."""
@@ -15,8 +15,10 @@ import torch
 import torch.nn.functional as F
 from torch.overrides import TorchFunctionMode
 
-from nnlearn import backend, compare, manual
-from nnlearn.timing import best_time
+from nnlearn import backend, manual
+
+from nnlearn.course import compare
+from nnlearn.course.timing import best_time
 from nnlearn.exercises import ch02
 
 BACKENDS = ["numpy", "torch"]
@@ -28,7 +30,7 @@ def t64(a, grad=False):
 
 
 # ---------------------------------------------------------------------------
-# nnlearn.compare
+# nnlearn.course.compare
 # ---------------------------------------------------------------------------
 
 def test_max_abs_diff_values_and_shapes():
@@ -329,7 +331,7 @@ def test_the_matrix_form_is_faster_than_the_loop():
 
 
 # ---------------------------------------------------------------------------
-# nnlearn.timing
+# nnlearn.course.timing
 # ---------------------------------------------------------------------------
 
 def test_best_time_is_the_fastest_run_per_call():

@@ -13,7 +13,7 @@ import torch
 from nnlearn import Tensor, backend, manual, nn
 from nnlearn.autodiff import Value, trace
 from nnlearn.autodiff.modes import graph_size, jacobian_forward, jacobian_reverse, jvp, vjp
-from nnlearn.batchnorm_manual import (batchnorm_backward, batchnorm_backward_compact,
+from nnlearn.course.batchnorm_manual import (batchnorm_backward, batchnorm_backward_compact,
                                       batchnorm_forward, graph_nodes)
 
 BACKENDS = ["numpy", "torch"]

@@ -1,4 +1,4 @@
-"""Chapter 4's claims and its machinery (nnlearn.optim.paths), against independent references.
+"""Chapter 4's claims and its machinery (nnlearn.course.paths), against independent references.
 
 References: torch.optim in float64, the slides' update rules written out as loops here,
 closed forms derived by hand (quadratics, Adam's first steps, AdamW's decay), finite
@@ -15,7 +15,7 @@ from nnlearn import backend
 from nnlearn.data import gabor_data, gabor_loss, gabor_loss_grad
 from nnlearn.exercises.ch04 import EXERCISES
 from nnlearn.optim.lr_scheduler import CosineAnnealingLR, StepLR
-from nnlearn.optim.paths import (
+from nnlearn.course.paths import (
     Descent,
     MinibatchGradient,
     descend,

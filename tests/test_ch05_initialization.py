@@ -1,8 +1,8 @@
 """Chapter 5 (initialization and input scaling): the chapter's formulas and claims, and
-nnlearn.init_experiments, checked against PyTorch (float64), sampling and values derived
+nnlearn.course.init_experiments, checked against PyTorch (float64), sampling and values derived
 by hand.
 
-nnlearn.init's own tests (tests/test_init.py) already cover every initializer against
+nnlearn.nn.init's own tests (tests/test_init.py) already cover every initializer against
 torch.nn.init and the 1/(3 fan_in) variance of nn.Linear's default; this file covers
 what the chapter adds on top."""
 
@@ -14,7 +14,7 @@ import torch
 
 import nnlearn
 from nnlearn import backend, data, init, losses, nn, optim, train
-from nnlearn import init_experiments as ie
+from nnlearn.course import init_experiments as ie
 from nnlearn.exercises import ch05
 
 BACKENDS = ["numpy", "torch"]

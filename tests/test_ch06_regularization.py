@@ -1,6 +1,6 @@
 """Chapter 6 (regularization and generalization): every formula and claim of the page,
 checked against PyTorch (float64), finite differences or values derived by hand; and
-``nnlearn.regularization``."""
+``nnlearn.course.regularization``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import torch
 
 import nnlearn
 from nnlearn import Tensor, backend, data, init, losses, nn, optim, train
-from nnlearn import regularization as reg
+from nnlearn.course import regularization as reg
 from nnlearn.exercises import get_exercise
 from nnlearn.train import predict
 

@@ -1,5 +1,5 @@
 """Chapter 7, a recipe for training: the formulas and claims of the page, and
-``nnlearn.recipe``.
+``nnlearn.course.recipe``.
 
 References are independent of the code under test: Monte Carlo averages and
 finite differences for the loss at initialization, PyTorch (float64) for the
@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 import nnlearn
 from nnlearn import experiment, losses, nn, optim, train, viz
 from nnlearn.data import digits
-from nnlearn.recipe import (
+from nnlearn.course.recipe import (
     KORNFEIN2023_MAP,
     PublishedComparison,
     band_table,

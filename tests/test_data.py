@@ -17,7 +17,7 @@ from nnlearn.data.preprocessing import _proportional_counts
 BACKENDS = ["numpy", "torch"]
 _PKG = Path(backend.__file__).parent
 HAVE_TENSOR = (
-    "nnlearn.tensor" in sys.modules
+    "nnlearn._tensor" in sys.modules
     or (_PKG / "tensor.py").exists()
     or (_PKG / "tensor" / "__init__.py").exists()
 )
@@ -647,7 +647,7 @@ def test_dataloader_covers_every_sample_once_per_epoch():
 
 @needs_tensor
 def test_dataloader_without_shuffle_and_without_y():
-    from nnlearn.tensor import Tensor
+    from nnlearn._tensor import Tensor
 
     X = np.arange(10.0).reshape(10, 1)
     batches = list(D.DataLoader(X, batch_size=4))
@@ -664,7 +664,7 @@ def test_dataloader_without_shuffle_and_without_y():
 
 @needs_tensor
 def test_dataloader_on_torch_backend():
-    from nnlearn.tensor import Tensor
+    from nnlearn._tensor import Tensor
 
     X, y = D.spirals(n=90)
     ref = _epoch(D.DataLoader(X, y, batch_size=16, shuffle=True, seed=7))

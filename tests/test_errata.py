@@ -1,7 +1,7 @@
 """The errata appendix (book/errata.md): one test per mistake of the slide texts.
 
 Each ``test_erratum_<slide>_<name>`` runs the slide's version (transcribed in
-``nnlearn.errata``) and the corrected one, and checks both against an
+``nnlearn.course.errata``) and the corrected one, and checks both against an
 independent reference: torch.autograd in float64, PyTorch's own modules,
 closed forms, or numbers derived by hand. The ``test_checked_*`` tests cover
 claims that look suspicious but are right.
@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 
 import nnlearn
-from nnlearn import backend, errata, manual, nn
+from nnlearn import backend, manual, nn
+from nnlearn.course import errata
 from nnlearn.autodiff import trace
 
 BACKENDS = ["numpy", "torch"]
@@ -368,7 +369,7 @@ def test_erratum_004_torch_default_init():
     nnlearn.manual_seed(0)
     wn = host(nn.Linear(fan_in, 500).weight)
     assert fan_in * wn.var() == pytest.approx(1 / 3, rel=0.02)
-    assert nnlearn.init.default_linear_variance(fan_in) * fan_in == pytest.approx(1 / 3, rel=1e-15)
+    assert nnlearn.nn.init.default_linear_variance(fan_in) * fan_in == pytest.approx(1 / 3, rel=1e-15)
     # through 10 identity layers the variance shrinks like 3^-l (the slide's argument)
     M = 256
     rng = nnlearn.manual_seed(0)

@@ -1,4 +1,4 @@
-"""nnlearn.init against torch.nn.init: gains, fans, bounds, standard deviations."""
+"""nnlearn.nn.init against torch.nn.init: gains, fans, bounds, standard deviations."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""nnlearn.manual: the hand-written delta rule against torch.autograd (float64),
+"""nnlearn.course.manual: the hand-written delta rule against torch.autograd (float64),
 nnlearn's own autodiff, finite differences and numbers worked by hand."""
 
 import numpy as np

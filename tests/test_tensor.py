@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 import nnlearn
 from nnlearn import Tensor, backend, no_grad
 from nnlearn.backend import BackendError
-from nnlearn.tensor import enable_grad, is_grad_enabled, linear
+from nnlearn._tensor import enable_grad, is_grad_enabled, linear
 
 from conftest import as_numpy, to_torch, torch_reference
 
@@ -444,7 +444,7 @@ def test_numpy_array_on_the_left_calls_tensor(backend_name):
 
 def test_lazy_exports():
     assert nnlearn.Tensor is Tensor and nnlearn.no_grad is no_grad
-    assert isinstance(nnlearn.tensor.tensor([1.0]), Tensor)
+    assert isinstance(nnlearn._tensor.tensor([1.0]), Tensor)
 
 
 def test_leaf_gradient_has_the_leaf_dtype():

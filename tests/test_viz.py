@@ -100,7 +100,7 @@ def test_learning_curves_annotated_and_several_runs(trained_history):
     assert legend_texts(ax) == ["a: training", "a: validation", "b: training", "b: validation"]
     with pytest.raises(TypeError, match="History"):
         viz.learning_curves({"a": [1, 2]})
-    fig = h.plot(metrics=[])
+    fig = viz.learning_curves(h, metrics=[])
     assert fig.axes[0].get_title() == "Loss"
 
 
@@ -276,7 +276,7 @@ def test_gradient_norms_vs_step_and_vs_layer(probe):
     rec = train.GradientNormRecorder()
     train.fit(model, losses.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y), 2,
               batch_size=16, callbacks=[rec], progress=False)
-    fig = rec.plot()
+    fig = viz.gradient_norms(rec)
     ax = fig.axes[0]
     assert len(ax.lines) == 5 and ax.get_yscale() == "log" and ax.get_xlabel() == "step"
     assert legend_texts(ax) == [f"Layer {i}" for i in range(1, 6)]

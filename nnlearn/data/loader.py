@@ -97,7 +97,7 @@ class DataLoader:
         return rng.permutation(self.num_samples)
 
     def __iter__(self):
-        from ..tensor import _result
+        from .._tensor import _result
 
         b_, xp = self.backend, self.backend.xp
 

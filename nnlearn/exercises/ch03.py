@@ -1,7 +1,7 @@
 """Exercises of chapter 3, automatic differentiation (``notebooks/03_autodiff.md``).
 
 Each reference is computed from the formula the chapter derives or by nnlearn
-(``trace``, ``jvp``, ``nnlearn.batchnorm_manual``), not typed in.
+(``trace``, ``jvp``, ``nnlearn.course.batchnorm_manual``), not typed in.
 """
 
 import math
@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autodiff import trace
 from ..autodiff.modes import jvp
-from ..batchnorm_manual import batchnorm_backward, batchnorm_forward
+from ..course.batchnorm_manual import batchnorm_backward, batchnorm_forward
 from .core import ChoiceExercise, FunctionExercise, Mistake, NumberExercise, TableExercise
 
 
@@ -58,7 +58,7 @@ def _tanh_inputs(rng):
     return {"x": x, "out": np.tanh(x), "grad": rng.normal(size=(3, 4))}
 
 
-# 3.6 and 3.7: batch norm in training mode, eps = 1e-5, computed by nnlearn.batchnorm_manual
+# 3.6 and 3.7: batch norm in training mode, eps = 1e-5, computed by nnlearn.course.batchnorm_manual
 _EPS = 1e-5
 
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ..data import one_hot
-from ..init import calculate_gain
+from ..nn.init import calculate_gain
 from .core import ArrayExercise, ChoiceExercise, FunctionExercise, Mistake, NumberExercise
 
 # ---------------------------------------------------------------------------

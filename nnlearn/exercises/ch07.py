@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ..recipe import bands_overlap
+from ..course.recipe import bands_overlap
 from .core import ChoiceExercise, FunctionExercise, Mistake, TableExercise
 
 # 7.1: the loss of a uniform prediction over C classes

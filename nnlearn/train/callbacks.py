@@ -340,12 +340,6 @@ class GradientNormRecorder(Callback):
     def steps(self) -> np.ndarray:
         return np.array(self._steps, dtype=np.int64)
 
-    def plot(self, **kwargs):
-        """:func:`nnlearn.viz.gradient_norms` of this record."""
-        from .. import viz
-
-        return viz.gradient_norms(self, **kwargs)
-
     def __repr__(self):
         return f"GradientNormRecorder(every={self.every!r}, {len(self._records)} records, {len(self.layer_names)} layers)"
 

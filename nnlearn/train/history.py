@@ -163,12 +163,6 @@ class History:
             if self.best_epoch is not None else "Training history"
         return Table(columns, rows, title=title, digits=digits)
 
-    def plot(self, **kwargs):
-        """:func:`nnlearn.viz.learning_curves` of this history (returns the Figure)."""
-        from .. import viz
-
-        return viz.learning_curves(self, **kwargs)
-
     def __repr__(self) -> str:
         n = len(self.epoch)
         if n == 0:

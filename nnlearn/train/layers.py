@@ -29,7 +29,7 @@ import numpy as np
 from .. import backend as _backend
 from .. import nn
 from .._display import Table
-from ..tensor import Tensor, enable_grad, no_grad
+from .._tensor import Tensor, enable_grad, no_grad
 
 __all__ = ["LayerRecord", "LayerStats", "layer_statistics", "layer_blocks", "linear_layers"]
 

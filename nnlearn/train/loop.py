@@ -26,7 +26,7 @@ from .. import backend as _backend
 from .. import losses as _losses
 from .. import nn
 from ..data import DataLoader, StandardScaler, train_val_test_split
-from ..tensor import Tensor, no_grad
+from .._tensor import Tensor, no_grad
 from .callbacks import Callback, EarlyStopping, TrainState
 from .history import History
 from .layers import on_backend

@@ -27,7 +27,7 @@ import math
 from typing import Callable
 
 from .. import backend as _backend
-from ..tensor import Tensor
+from .._tensor import Tensor
 
 __all__ = ["METRICS", "accuracy", "mse", "mae", "resolve_metrics", "Metric"]
 

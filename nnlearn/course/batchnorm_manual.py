@@ -57,7 +57,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from . import backend
+from .. import backend
 
 __all__ = ["BatchNormCache", "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_compact",
            "graph_nodes"]

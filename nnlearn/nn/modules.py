@@ -22,9 +22,9 @@ import math
 from collections import OrderedDict
 from typing import Iterator
 
-from . import backend as _backend
-from . import losses as _losses
-from .tensor import Tensor, linear
+from .. import backend as _backend
+from .. import losses as _losses
+from .._tensor import Tensor, linear
 
 __all__ = [
     "Parameter",
@@ -441,7 +441,7 @@ class Linear(Module):
     in PyTorch) and :math:`\bar{Y} = \partial L/\partial Y`, autodiff gives
     :math:`\bar{X} = \bar{Y} W`, :math:`\bar{W} = \bar{Y}^\top X` and
     :math:`\bar{b} = \sum_i \bar{Y}_{i,:}`. The forward and backward are one
-    fused node (:func:`nnlearn.tensor.linear`).
+    fused node (:func:`nnlearn._tensor.linear`).
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True):

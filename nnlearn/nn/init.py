@@ -62,7 +62,7 @@ import warnings
 
 import numpy as np
 
-from . import backend
+from .. import backend
 
 __all__ = [
     "calculate_gain",
@@ -100,7 +100,7 @@ def _array(tensor):
     data = getattr(tensor, "data", None)
     if data is None:
         raise TypeError(
-            "nnlearn.init expects an nnlearn.Tensor or a backend array "
+            "nnlearn.nn.init expects an nnlearn.Tensor or a backend array "
             f"(NumPy array or PyTorch tensor), got {type(tensor).__name__}."
         )
     backend.backend_of(data)  # raises a clear TypeError for anything else

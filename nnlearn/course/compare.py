@@ -3,7 +3,7 @@ r"""Do all the ways of computing a gradient agree? Tables of largest differences
 Chapter 2 derives every gradient by hand and then checks it four ways:
 
 ``manual``
-    the delta rule written out, :class:`nnlearn.manual.MLP` (no autodiff);
+    the delta rule written out, :class:`nnlearn.course.manual.MLP` (no autodiff);
 ``autodiff``
     nnlearn's own reverse mode, :class:`nnlearn.Tensor` with
     ``nnlearn.losses``;
@@ -39,7 +39,7 @@ on the host, and its ``torch`` method imports PyTorch (only when asked).
 Examples
 --------
 >>> from nnlearn import manual
->>> from nnlearn.compare import compare_mlp, random_batch
+>>> from nnlearn.course.compare import compare_mlp, random_batch
 >>> net = manual.MLP([3, 4, 2], activation="tanh", output="identity", loss="squared", seed=0)
 >>> X, D = random_batch("squared", N=5, n_in=3, n_out=2, seed=0)
 >>> table = compare_mlp(net, X, D, methods=("autodiff", "finite differences"))
@@ -54,8 +54,8 @@ from typing import Mapping, Sequence
 
 import numpy as np  # host-side only: every compared array is brought to NumPy
 
-from . import backend
-from ._display import Table
+from .. import backend
+from .._display import Table
 
 __all__ = [
     "METHODS",
@@ -201,8 +201,8 @@ def _targets(net, X, D):
 
 
 def _autodiff(net, X, D) -> dict:
-    from . import losses
-    from .tensor import Tensor
+    from .. import losses
+    from .._tensor import Tensor
 
     b = net.backend
     D = _targets(net, X, D)
@@ -259,7 +259,7 @@ def _torch(net, X, D) -> dict:
 
 
 def _finite_differences(net, X, D, h: float) -> list:
-    from .gradcheck import numerical_gradient
+    from ..gradcheck import numerical_gradient
 
     loss = lambda _: net.loss(X, D)    # the arrays are perturbed in place, so f reads them
     return [tuple(numerical_gradient(loss, arr, eps=h) for arr in (net.W[l], net.b[l]))
@@ -271,7 +271,7 @@ def mlp_quantities(net, X, D, method: str = "manual", deltas: bool = True, h: fl
 
     Parameters
     ----------
-    net : nnlearn.manual.MLP
+    net : nnlearn.course.manual.MLP
         The network; its weights are read (``finite differences`` perturbs
         them one entry at a time and restores them exactly).
     X, D : array_like

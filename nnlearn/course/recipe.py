@@ -28,8 +28,8 @@ from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from . import backend as _backend
-from ._display import Table, new_figure
+from .. import backend as _backend
+from .._display import Table, new_figure
 
 __all__ = [
     "show_digits",
@@ -204,7 +204,7 @@ def ensemble_probabilities(models, X, logits: bool = True) -> np.ndarray:
         Rows sum to 1. Each model is run in eval mode
         (:func:`nnlearn.train.predict`).
     """
-    from .train import predict
+    from ..train import predict
 
     models = list(models)
     if not models:

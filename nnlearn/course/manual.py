@@ -79,8 +79,8 @@ from typing import NamedTuple
 import array_api_compat
 import numpy as np
 
-from . import backend
-from ._display import Table
+from .. import backend
+from .._display import Table
 
 __all__ = [
     "ACTIVATIONS",
@@ -340,7 +340,7 @@ class MLP:
         The softmax output is left out: the Sequential returns the logits
         :math:`U^{(L)}`, to be used with ``nnlearn.losses.cross_entropy``.
         """
-        from . import nn
+        from .. import nn
 
         kinds = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU, "identity": nn.Identity}
         modules = []

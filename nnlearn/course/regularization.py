@@ -32,8 +32,8 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np  # host-side only: fold indices, Monte Carlo averages, result tables
 
-from . import backend as _backend
-from ._display import Table
+from .. import backend as _backend
+from .._display import Table
 
 __all__ = [
     "weight_parameters",
@@ -54,7 +54,7 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 def _check_module(model, where):
-    from .nn import Module
+    from ..nn import Module
 
     if not isinstance(model, Module):
         raise TypeError(f"{where}: expected an nnlearn.nn.Module (the model), got "
@@ -98,7 +98,7 @@ def weight_parameters(model, include_bias: bool = False) -> list:
 
 
 def _zero_like_model(model):
-    from .tensor import Tensor
+    from .._tensor import Tensor
 
     for p in model.parameters():
         return Tensor(p.xp.zeros((), dtype=p.data.dtype, device=p.device))
@@ -257,7 +257,7 @@ def kfold_indices(n: int, k: int = 5, seed: int | None = 0, shuffle: bool = True
 
 
 def _take(a, idx):
-    from .tensor import Tensor
+    from .._tensor import Tensor
 
     if isinstance(a, Tensor):
         a = a.data
@@ -405,8 +405,8 @@ def dropout_average(model, X, samples: int = 1000):
         the masks (``ddof=0``), not the error of the mean (which is
         :math:`\text{std}/\sqrt{S}`).
     """
-    from .nn import Dropout
-    from .tensor import Tensor, no_grad
+    from ..nn import Dropout
+    from .._tensor import Tensor, no_grad
 
     _check_module(model, "dropout_average")
     if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or samples < 1:
@@ -484,7 +484,7 @@ class LearningRateSweep:
     def plot(self, ax=None, figsize=(5.6, 3.6)):
         """The metric against the learning rate (log axis), one line per architecture;
         a cross on the axis where training diverged."""
-        from .viz._common import color, figure_and_axes
+        from ..viz._common import color, figure_and_axes
 
         fig, axes = figure_and_axes(ax, figsize=figsize)
         ax = axes[0, 0]
@@ -542,8 +542,8 @@ def learning_rate_sweep(models: Mapping[str, Callable], lrs: Sequence[float], tr
     -------
     LearningRateSweep
     """
-    from . import optim as _optim
-    from .train import TrainingDiverged, fit
+    from .. import optim as _optim
+    from ..train import TrainingDiverged, fit
 
     if optimizer is None:
         def optimizer(params, lr):

@@ -30,11 +30,11 @@ import warnings
 
 import numpy as np
 
-from . import backend as _backend
-from . import init as _init
-from . import nn, optim
-from ._display import Table, new_figure
-from .tensor import Tensor
+from .. import backend as _backend
+from ..nn import init as _init
+from .. import nn, optim
+from .._display import Table, new_figure
+from .._tensor import Tensor
 
 __all__ = [
     "INITIALIZATIONS",
@@ -86,7 +86,7 @@ def initialize_(model, init="lecun", scale=1.0, bias=0.0):
     init : str or callable
         A key of :obj:`INITIALIZATIONS` (``"zeros"``, ``"standard"``,
         ``"lecun"``, ``"xavier"``, ``"he"``), or a function that fills a weight
-        in place (e.g. ``lambda w: nnlearn.init.normal_(w, std=0.01)``).
+        in place (e.g. ``lambda w: nnlearn.nn.init.normal_(w, std=0.01)``).
     scale : float
         Multiplies every weight after drawing it (the standard deviation is
         multiplied by ``scale``, the variance by ``scale**2``).
@@ -171,7 +171,7 @@ def signal_by_layer(model, X):
     a mean-zero weight distribution; it is the variance argument of slide
     text 004.
     """
-    from .train import layer_statistics
+    from ..train import layer_statistics
 
     stats = layer_statistics(model, X)
     previous = np.asarray(_backend.to_numpy(X.data if isinstance(X, Tensor) else X), dtype=float)
@@ -222,7 +222,7 @@ class VarianceSweep:
         ``theory``, optional: ``{activation: {label: array}}`` drawn dashed in
         the colour of the measured line.
         """
-        from .viz._common import color
+        from ..viz._common import color
 
         acts = list(self.results)
         fig = new_figure(figsize=figsize or (5.0 * len(acts), 4.0))
@@ -375,7 +375,7 @@ def scatter_panels(datasets, labels=None, same_limits=False, ncols=None, figsize
     ncols : int, optional
         Panels per row (default: all in one row).
     """
-    from .viz._common import color
+    from ..viz._common import color
 
     arrays = {k: np.asarray(_backend.to_numpy(v), dtype=float) for k, v in datasets.items()}
     ncols = len(arrays) if ncols is None else int(ncols)

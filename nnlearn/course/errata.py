@@ -4,11 +4,11 @@ Each function here reproduces one formula or one piece of code *as a slide
 text wrote it*, mistakes included; its docstring says where it comes from,
 what is wrong and what the correction is. The errata appendix of the book and
 ``tests/test_errata.py`` call these functions and compare them with the
-correct computation (``nnlearn.manual``, autodiff, PyTorch), so the page and
+correct computation (``nnlearn.course.manual``, autodiff, PyTorch), so the page and
 the tests demonstrate the same thing.
 
 Nothing here is meant for training a network: use :mod:`nnlearn.nn`,
-:mod:`nnlearn.manual` and :mod:`nnlearn.init` for that.
+:mod:`nnlearn.course.manual` and :mod:`nnlearn.nn.init` for that.
 
 Slide texts are numbered 000 to 004 as in the course sources; layer indices
 follow each slide's own convention (see the dictionary on the notation page),
@@ -29,8 +29,8 @@ from typing import NamedTuple
 
 import numpy as np  # slide text 002's dropout code is NumPy code; it is transcribed as such
 
-from . import backend
-from ._display import Table
+from .. import backend
+from .._display import Table
 
 __all__ = [
     "slide000_output_delta",
@@ -103,7 +103,7 @@ def slide000_output_delta(z, a, y):
     z, a : sequences of arrays
         ``z[k]`` and ``a[k]`` are the slide's activations and pre-activations
         of layer ``k`` (``z[0]`` is the input; ``a[0]`` is unused). With
-        :class:`nnlearn.manual.MLP` these are ``net.Z`` and ``net.U``.
+        :class:`nnlearn.course.manual.MLP` these are ``net.Z`` and ``net.U``.
     y : array
         Targets, shaped like the output.
 
@@ -453,7 +453,7 @@ def slide003_output_delta_as_written(a, y):
     a : dict
         ``a[l]`` for :math:`l = 1, \dots, L+1` in the slide's numbering:
         ``a[1]`` is the input, ``a[L + 1]`` the output :math:`\hat y`.
-        From an :class:`nnlearn.manual.MLP`: ``{l + 1: net.Z[l]}``.
+        From an :class:`nnlearn.course.manual.MLP`: ``{l + 1: net.Z[l]}``.
     y : array
         Targets.
 
@@ -694,7 +694,7 @@ def loss_after_step(net, step_direction, lr, X, D):
 
     Parameters
     ----------
-    net : nnlearn.manual.MLP
+    net : nnlearn.course.manual.MLP
         Left unchanged.
     step_direction : array
         :math:`g`, all parameters flattened in the order of ``net.params``

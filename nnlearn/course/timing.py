@@ -15,7 +15,7 @@ those thread pools limited to one thread (through ``threadpoolctl``), so that a
 comparison measures the computations themselves, not how many cores a library
 managed to grab.
 
->>> from nnlearn.timing import best_time
+>>> from nnlearn.course.timing import best_time
 >>> t = best_time(lambda: sum(range(1000)), number=10, repeat=3)
 >>> 0 < t < 1
 True
