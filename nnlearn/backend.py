@@ -26,6 +26,12 @@ name       arrays                                           use it for
 ``torch`` and ``cuda`` run *the same code*; only the device differs. That is how
 the continuous-integration machine, which has no GPU, tests the GPU code path.
 
+The environment variable ``NNLEARN_BACKEND`` (``numpy``, ``torch`` or ``cuda``)
+chooses the backend that is current when nnlearn is imported, so a whole
+notebook or test run can move to the GPU code path without editing a line::
+
+    NNLEARN_BACKEND=torch python -m pytest book
+
 Select a backend for the whole session, or for a block::
 
     import nnlearn
@@ -48,6 +54,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -222,6 +229,19 @@ def _build(name: str, dtype_name: str) -> Backend:
 
 _state = {"backend": None, "dtype": "float64"}
 
+ENV_VAR = "NNLEARN_BACKEND"
+
+
+def _from_environment() -> Backend | None:
+    """The backend that ``NNLEARN_BACKEND`` names, or None when it is unset."""
+    name = os.environ.get(ENV_VAR, "").strip().lower()
+    if not name:
+        return None
+    try:
+        return _build(name, _state["dtype"])
+    except BackendError as e:
+        raise BackendError(f"{ENV_VAR}={os.environ[ENV_VAR]!r}: {e}") from None
+
 
 def current() -> Backend:
     """The backend new tensors are created on."""
@@ -378,3 +398,8 @@ def fork_rng(seed: int | None = None):
 def rng() -> np.random.Generator:
     """The generator nnlearn draws from (initial weights, dropout masks, shuffles)."""
     return _rng["gen"]
+
+
+# The backend current at import: NNLEARN_BACKEND's choice (checked now, so that a
+# typo fails at `import nnlearn`, not later), NumPy otherwise.
+_state["backend"] = _from_environment()

@@ -1,5 +1,7 @@
 """nnlearn.backend: selection, errors, conversion and the shared random generator."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -63,3 +65,29 @@ def test_mixed_backends_are_a_clear_error():
 
     with pytest.raises(backend.BackendError, match="different backends"):
         backend.namespace_of(np.ones(2), torch.ones(2))
+
+
+@pytest.mark.parametrize("value, expected", [("torch", "torch"), (" NumPy ", "numpy"), ("", "numpy")])
+def test_environment_variable_chooses_the_backend_at_import(value, expected):
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", "import nnlearn; print(nnlearn.backend.current().name)"],
+        env={**os.environ, "NNLEARN_BACKEND": value}, capture_output=True, text=True, check=True,
+    )
+    assert out.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("value, message", [
+    ("tpu", "NNLEARN_BACKEND='tpu': unknown backend 'tpu'. Valid names are: 'numpy', 'torch', 'cuda'"),
+    pytest.param("cuda", "NNLEARN_BACKEND='cuda': backend 'cuda' needs a CUDA GPU",
+                 marks=pytest.mark.skipif(backend.cuda_is_available(), reason="this machine has a GPU")),
+])
+def test_environment_variable_with_a_bad_name_fails_at_import(value, message):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", "import nnlearn"],
+                         env={**os.environ, "NNLEARN_BACKEND": value}, capture_output=True, text=True)
+    assert out.returncode != 0 and message in out.stderr

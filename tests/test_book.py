@@ -141,3 +141,22 @@ def test_every_chapter_colab_link_opens_a_twin_in_the_repository(built_book):
 def test_install_cell_is_not_in_the_html(built_book):
     for f in toc_files():
         assert "google.colab" not in (built_book / f"{f}.html").read_text(), f
+
+
+def test_glue_returns_the_value_and_records_it_for_the_prose(monkeypatch):
+    from nnlearn.course import glue
+
+    shown = []
+    monkeypatch.setattr("myst_nb.ext.glue.ipy_display", lambda data, **kw: shown.append(data))
+    assert glue("best_width", 128) == 128
+    assert any("application/papermill.record/text/plain" in d for d in shown), shown
+    with pytest.raises(ValueError, match="identifier"):
+        glue("best width", 1)
+
+
+def test_glue_without_myst_nb_is_a_quiet_no_op(monkeypatch, capsys):
+    from nnlearn.course import glue
+
+    monkeypatch.setitem(sys.modules, "myst_nb", None)       # as in Colab
+    assert glue("x", 0.25) == 0.25
+    assert capsys.readouterr().out == ""

@@ -10,16 +10,19 @@ Everything here is built *on* nnlearn's engine (never the other way round):
 - :mod:`~nnlearn.course.init_experiments` — the initialization experiments (chapter 5),
 - :mod:`~nnlearn.course.regularization` — the regularization experiments (chapter 6),
 - :mod:`~nnlearn.course.recipe` — the training recipe's helpers (chapter 7),
-- :mod:`~nnlearn.course.errata` — the slides' mistakes, runnable (appendix).
+- :mod:`~nnlearn.course.errata` — the slides' mistakes, runnable (appendix),
+- :func:`~nnlearn.course.pages.glue` — hand a cell's number or verdict to the page's prose.
 
 Submodules load on first use, so importing one chapter's helpers stays cheap.
 """
 
 from importlib import import_module as _import_module
 
+from .pages import glue
+
 _submodules = (
     "manual", "batchnorm_manual", "compare", "timing", "paths",
-    "init_experiments", "regularization", "recipe", "errata",
+    "init_experiments", "regularization", "recipe", "errata", "pages",
 )
 
 
@@ -29,4 +32,4 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = list(_submodules)
+__all__ = ["glue", *_submodules]
