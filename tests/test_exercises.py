@@ -578,3 +578,37 @@ def test_registered_hints_do_not_contain_their_answers():
                 for s in forms(float(v)):
                     assert s not in texts, f"exercise {ex.id}: {s} in its hints"
         assert ex.solution.strip(), f"exercise {ex.id} has no solution"
+
+
+# --------------------------------------------------------------------------
+# Answers at the precision the question asks, and singleton axes
+# --------------------------------------------------------------------------
+
+ROUNDED = NumberExercise(id="9.20", reference=0.14461620, digits=4, hint="Round at the end.")
+ROUNDED_TABLE = TableExercise(id="9.21", reference={"v1": 1.09753313, "v2": -2.06461573}, digits=4)
+
+
+@pytest.mark.parametrize("answer, status", [
+    (0.1446, "correct"), (0.14461620, "correct"), (0.14462, "correct"), (0.14465, "correct"),
+    (0.1447, "incorrect"), (0.1445, "incorrect"), (0.145, "incorrect"), (-0.1446, "incorrect"),
+])
+def test_an_answer_rounded_as_the_question_asks_is_correct(answer, status, capsys):
+    assert run(ROUNDED, answer, capsys).status == status
+    # without digits=, the default tolerance (5 significant digits) rejects the 4-digit answer
+    plain = NumberExercise(id="9.22", reference=0.14461620)
+    assert run(plain, 0.1446, capsys).status == "incorrect"
+
+
+def test_table_rows_rounded_as_the_question_asks(capsys):
+    assert run(ROUNDED_TABLE, {"v1": 1.098, "v2": -2.065}, capsys).status == "correct"
+    assert run(ROUNDED_TABLE, {"v1": 1.097, "v2": -2.065}, capsys).status == "incorrect"
+
+
+def test_a_singleton_axis_more_or_less_is_the_same_answer(capsys):
+    bias = ArrayExercise(id="9.23", reference=[0.25, -1.5, 3.0])
+    for answer in ([[0.25, -1.5, 3.0]], [[0.25], [-1.5], [3.0]], np.array([0.25, -1.5, 3.0])):
+        assert run(bias, answer, capsys).status == "correct"
+    row = ArrayExercise(id="9.24", reference=[[0.25, -1.5, 3.0]])
+    assert run(row, [0.25, -1.5, 3.0], capsys).status == "correct"
+    # a genuinely different layout is still explained, not reshaped
+    assert run(ARR, ARR_REF.ravel(), capsys).status == "invalid"

@@ -278,6 +278,11 @@ def _as_array(x, shape: tuple) -> np.ndarray:
     if a.dtype.kind not in "iuf":
         raise _Invalid(f"expected {want} of numbers, got an array of {a.dtype}.")
     got = tuple(a.shape)
+    if got != tuple(shape) and _squeezed(got) == _squeezed(shape):
+        # (1, n) for (n,), or (n, 1) for (n,): the same numbers with a singleton
+        # axis more or less, as keepdims=True or a column vector gives them
+        a = a.reshape(shape)
+        got = tuple(shape)
     if got != tuple(shape):
         if len(shape) == 2 and got == tuple(shape)[::-1]:
             raise _Invalid(f"expected {want}, got {_shape(got)} — did you transpose?")
@@ -290,6 +295,22 @@ def _as_array(x, shape: tuple) -> np.ndarray:
         raise _Invalid(f"expected {want} of finite numbers, but yours contains nan or inf "
                        "— a division by zero or an overflow somewhere?")
     return a
+
+
+def _squeezed(shape) -> tuple:
+    return tuple(d for d in shape if d != 1)
+
+
+def _within_digits(a, r, digits: int | None) -> bool:
+    """``a`` agrees with ``r`` to ``digits`` significant digits: the learner may
+    type the value rounded as the question asks (0.1446 for 0.14461620...)."""
+    if digits is None:
+        return False
+    a, r = float(a), float(r)
+    if r == 0.0:
+        return a == 0.0
+    unit = 10.0 ** (math.floor(math.log10(abs(r))) - digits + 1)
+    return abs(a - r) <= 0.5 * unit * (1 + 1e-9) + 1e-15 * abs(r)
 
 
 def _host(x) -> np.ndarray:
@@ -481,6 +502,9 @@ class NumberExercise(Exercise):
     rtol, atol : float
         Correct when ``|answer − reference| <= atol + rtol·|reference|``. The
         default ``rtol=1e-4`` accepts an answer typed with 5 significant digits.
+    digits : int, optional
+        The precision the question asks for ("to 4 significant digits"): an
+        answer rounded to that many significant digits is also correct.
     n : int, optional
         The number of samples, when "sum instead of mean" (a factor :math:`N`)
         is a likely mistake.
@@ -489,12 +513,13 @@ class NumberExercise(Exercise):
     reference: Any
     rtol: float = 1e-4
     atol: float = 1e-8
+    digits: int | None = None
     n: int | None = None
 
     def judge(self, answer):
         a = np.asarray(_as_number(answer))
         r = _host(_resolve(self.reference))
-        if _close([a], [r], self.rtol, self.atol):
+        if _close([a], [r], self.rtol, self.atol) or _within_digits(a, r, self.digits):
             return "correct", "", {}
         specific = [([_host(_resolve(m.answer))], m.hint) for m in self.mistakes]
         hint = _diagnose([a], [r], specific, self.n, self.rtol, self.atol, HINT_CLOSE, self.hint)
@@ -743,6 +768,9 @@ class TableExercise(Exercise):
         without case and spaces), or a function of no argument returning it.
     rtol, atol : float
         Tolerances for numeric rows.
+    digits : int, optional
+        The precision the question asks for: numeric rows rounded to that many
+        significant digits are also correct.
     row_hints : dict, optional
         ``{row name: hint}`` used when that row is the first wrong one and no
         declared mistake matches.
@@ -751,6 +779,7 @@ class TableExercise(Exercise):
     reference: Any
     rtol: float = 1e-4
     atol: float = 1e-8
+    digits: int | None = None
     row_hints: Mapping[str, str] = field(default_factory=dict)
 
     def judge(self, answer):
@@ -802,7 +831,7 @@ class TableExercise(Exercise):
             except _Invalid as e:
                 raise _Invalid(f"row {row}: {e}") from None
             rr = _host(r)
-            if _close([a], [rr], self.rtol, self.atol):
+            if _close([a], [rr], self.rtol, self.atol) or _within_digits(a, rr, self.digits):
                 continue
             specific = [([_host(m.answer[row])], m.hint) for m in self.mistakes
                         if isinstance(m.answer, Mapping) and row in m.answer]
