@@ -237,8 +237,10 @@ def test_nan_in_a_batch_stops_with_epoch_and_batch_and_keeps_finite_weights():
     assert (e.epoch, e.batch, e.num_batches, e.step, e.reason) == (1, 5, 5, 4, "loss")
     assert math.isnan(e.loss)
     msg = str(e)
-    assert "epoch 1, batch 5 of 5" in msg and "learning rate" in msg and "initialization" in msg
-    assert "log of 0" in msg
+    assert "epoch 1, batch 5 of 5" in msg and "keeps its weights from before this batch (all finite)" in msg
+    # the cause is in the data, so the message names it instead of the learning rate
+    assert "the inputs X of this batch contain nan or inf (1 sample)" in msg
+    assert "learning rate" not in msg
     now = weights(model)
     assert all(np.all(np.isfinite(v)) for v in now.values())
     assert store["where"] == (1, 4)
@@ -268,10 +270,13 @@ def test_learning_rate_too_high_diverges_and_stop_mode_returns_the_history():
     nnlearn.manual_seed(0)
     model = mlp((4, 32, 3), act=nn.ReLU)
     store = {}
-    with pytest.warns(train.DivergenceWarning, match="training diverged"):
+    with pytest.warns(train.DivergenceWarning, match="training diverged") as rec:
         h = train.fit(model, losses.cross_entropy, optim.SGD(model.parameters(), lr=1e12), (X, y),
                       epochs=50, batch_size=8, on_divergence="stop", progress=False,
                       callbacks=[_step_recorder(store)])
+    msg = str(rec[0].message)
+    assert "learning rate is too high (now 1e+12)" in msg and "initialization" in msg
+    assert "log of 0" in msg and "nan or inf" not in msg   # the data are finite
     # finite but huge weights overflow in the forward pass of epoch 3, batch 5
     assert h.diverged == {"epoch": 3, "batch": 5, "loss": h.diverged["loss"], "reason": "loss", "step": 14}
     assert math.isnan(h.diverged["loss"]) and len(h) == 2 and store["where"] == (3, 4)
@@ -642,3 +647,220 @@ def test_a_torch_model_is_trained_and_inspected_on_its_own_backend():
                          train.layer_statistics(model, X, y, losses.cross_entropy)[0].pre_activation_grad)
     for a, b in zip(results["numpy"], results["torch"]):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+
+
+# --------------------------------------------------------------------------
+# Reliability (issue 12): the guard restores all it claims, an interruption
+# keeps the work done, degenerate data are errors
+# --------------------------------------------------------------------------
+
+def _opt_state(opt):
+    """The optimizer's per-parameter state as host copies (arrays and step counts)."""
+    return {i: {k: np.array(backend.to_numpy(v)) if hasattr(v, "shape") else v for k, v in s.items()}
+            for i, s in opt.state_dict()["state"].items()}
+
+
+def _same_state(a, b):
+    return a.keys() == b.keys() and all(
+        a[i].keys() == b[i].keys() and all(np.array_equal(a[i][k], b[i][k]) for k in a[i]) for i in a)
+
+
+def _recorder_with_optimizer(store):
+    def on_batch_end(s):
+        store["last"] = weights(s.model)
+        store["opt"] = _opt_state(s.optimizer)
+        store["where"] = (s.epoch, s.batch)
+    return train.LambdaCallback(on_batch_end=on_batch_end)
+
+
+def _bn_model():
+    return nn.Sequential(nn.Linear(3, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2))
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_the_nan_guard_restores_batchnorm_running_statistics(name):
+    # defect 1: the forward pass of the nan batch had already updated the running statistics
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 3))
+    y = (X[:, 0] > 0).astype(np.int64)
+    X[40, 1] = np.nan                     # batch 3 of 4 (batches of 16, in order)
+    with backend.use(name):
+        nnlearn.manual_seed(0)
+        model = _bn_model()
+    store = {}
+    with pytest.raises(train.TrainingDiverged) as info:
+        train.fit(model, losses.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y),
+                  epochs=1, batch_size=16, shuffle=False, progress=False,
+                  callbacks=[_recorder_with_optimizer(store)])
+    assert (info.value.batch, info.value.reason) == (3, "loss") and store["where"] == (1, 2)
+    assert "keeps its weights and running statistics from before this batch (all finite)" in str(info.value)
+    now = weights(model)
+    assert set(now) >= {"1.running_mean", "1.running_var", "1.num_batches_tracked"}
+    for k in now:                          # weights and buffers exactly as after batch 2
+        assert np.array_equal(now[k], store["last"][k]), k
+    assert int(now["1.num_batches_tracked"]) == 2
+    out = train.predict(model, rng.standard_normal((4, 3)))
+    assert np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+@pytest.mark.parametrize("make_opt", [lambda ps: optim.Adam(ps, lr=0.01),
+                                      lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9)],
+                         ids=["Adam", "SGD-momentum"])
+def test_an_undone_update_restores_the_optimizer_state_and_the_next_fit_continues(name, make_opt):
+    # defect 2: Adam's moments / SGD's momentum buffer and the step count were left poisoned
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((32, 2))
+    y = (X[:, 0] > 0).astype(np.int64)
+    with backend.use(name):
+        nnlearn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(2, 2))
+    opt = make_opt(model.parameters())
+
+    def spike(s):
+        if s.epoch == 1 and s.batch == 3:
+            s.model[0].weight.grad = s.model[0].weight.grad * np.inf
+
+    store = {}
+    with pytest.warns(train.DivergenceWarning, match="the optimizer its state"):
+        h = train.fit(model, losses.cross_entropy, opt, (X, y), epochs=1, batch_size=8,
+                      shuffle=False, progress=False, on_divergence="stop",
+                      callbacks=[train.LambdaCallback(on_after_backward=spike),
+                                 _recorder_with_optimizer(store)])
+    assert h.diverged["reason"] == "update" and h.diverged["step"] == 2 and store["where"] == (1, 2)
+    assert _same_state(_opt_state(opt), store["opt"])
+    assert all(np.array_equal(weights(model)[k], store["last"][k]) for k in store["last"])
+    # the next fit with the same optimizer continues: no divergence, and Adam's step
+    # count goes on from 2 (not from a poisoned 3)
+    h2 = train.fit(model, losses.cross_entropy, opt, (X, y), epochs=1, batch_size=8,
+                   shuffle=False, progress=False, on_divergence="stop")
+    assert h2.diverged is None and np.isfinite(h2["loss"][0])
+    steps = {s.get("step") for s in opt.state_dict()["state"].values()}
+    assert steps in ({6}, {None})
+
+
+def _interrupt_at(epoch, hook="on_epoch_begin", batch=None, exc=KeyboardInterrupt):
+    def f(s):
+        if s.epoch == epoch and (batch is None or s.batch == batch):
+            raise exc("stop here")
+    return train.LambdaCallback(**{hook: f})
+
+
+def test_an_interrupted_fit_attaches_the_history_of_the_completed_epochs():
+    # defect 9: the history is the same as that of a run of 3 epochs, and so are the weights
+    X, y = small_classification(40)
+    runs = {}
+    for epochs, cbs in ((3, []), (10, [_interrupt_at(4)])):
+        nnlearn.manual_seed(0)
+        model = mlp()
+        opt = optim.SGD(model.parameters(), lr=0.1)
+        try:
+            h = train.fit(model, losses.cross_entropy, opt, (X, y), epochs=epochs, batch_size=8,
+                          seed=1, progress=False, callbacks=cbs)
+        except KeyboardInterrupt as e:
+            h = e.history
+            note = " ".join(getattr(e, "__notes__", []))
+        runs[epochs] = (h, weights(model))
+    (h3, w3), (hi, wi) = runs[3], runs[10]
+    assert hi.history == h3.history and hi.epoch == [1, 2, 3]
+    assert all(np.array_equal(wi[k], w3[k]) for k in w3)
+    assert hi.interrupted == {"epoch": 4, "batch": 0, "step": 15, "exception": "KeyboardInterrupt"}
+    assert "interrupted in epoch 4" in repr(hi) and hi.to_dict()["interrupted"]["epoch"] == 4
+    assert "history of the 3 completed epochs is attached to this exception as .history" in note
+
+
+def test_an_exception_half_way_through_a_step_undoes_the_step():
+    # an error raised after backward (here by a callback) leaves the model, its running
+    # statistics and the optimizer as after the last completed step
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((48, 3))
+    y = (X[:, 0] > 0).astype(np.int64)
+    nnlearn.manual_seed(0)
+    model = _bn_model()
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    store = {}
+    with pytest.raises(ValueError, match="stop here") as info:
+        train.fit(model, losses.cross_entropy, opt, (X, y), epochs=3, batch_size=16,
+                  shuffle=False, progress=False,
+                  callbacks=[_recorder_with_optimizer(store),
+                             _interrupt_at(2, "on_after_backward", batch=2, exc=ValueError)])
+    assert store["where"] == (2, 1)
+    now = weights(model)
+    assert all(np.array_equal(now[k], store["last"][k]) for k in now)
+    assert _same_state(_opt_state(opt), store["opt"])
+    h = info.value.history
+    assert len(h) == 1 and h.interrupted == {"epoch": 2, "batch": 2, "step": 4, "exception": "ValueError"}
+
+
+def test_an_interrupted_fit_with_early_stopping_restores_the_best_weights():
+    X, y = small_classification(60)
+    Xv, yv = small_classification(30, seed=1)
+    nnlearn.manual_seed(0)
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.5)
+    best = {}
+
+    def remember(s):
+        best[s.epoch] = weights(s.model)
+
+    stopper = train.EarlyStopping(patience=100)
+    with pytest.raises(KeyboardInterrupt) as info:
+        train.fit(model, losses.cross_entropy, opt, (X, y), epochs=30, batch_size=8, seed=0,
+                  val_data=(Xv, yv), early_stopping=stopper, progress=False,
+                  callbacks=[train.LambdaCallback(on_epoch_end=remember), _interrupt_at(12)])
+    h = info.value.history
+    assert len(h) == 11 and h.restored_best and h.best_epoch == stopper.best_epoch < 11
+    assert h.best_epoch == int(np.argmin(h["val_loss"])) + 1
+    now = weights(model)
+    assert all(np.array_equal(now[k], best[h.best_epoch][k]) for k in now)
+    assert "weights of the best epoch" in " ".join(info.value.__notes__)
+
+
+def test_a_loader_without_batches_is_an_error_not_a_nan_run():
+    # defect 8
+    X, y = small_classification(10)
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"yields no batch: the DataLoader has 10 samples, "
+                                         r"batch_size=32 and drop_last=True.*at most 10"):
+        train.fit(model, losses.cross_entropy, opt, data.DataLoader(X, y, batch_size=32, drop_last=True),
+                  epochs=3, progress=False)
+    with pytest.raises(ValueError, match=r"train_data is an empty DataLoader \(0 samples\)"):
+        train.fit(model, losses.cross_entropy, opt, data.DataLoader(X[:0], y[:0]), epochs=3,
+                  progress=False)
+    with pytest.raises(ValueError, match=r"evaluate: data is an empty DataLoader"):
+        train.evaluate(model, losses.cross_entropy, data.DataLoader(X[:0], y[:0]))
+    with pytest.raises(ValueError, match="val_data yields no batch"):
+        train.fit(model, losses.cross_entropy, opt, (X, y), epochs=1, progress=False,
+                  val_data=data.DataLoader(X, y, batch_size=32, drop_last=True))
+
+
+def test_an_empty_batch_is_an_error():
+    class EmptyBatches(data.DataLoader):
+        def __iter__(self):
+            for xb, yb in super().__iter__():
+                yield xb[:0], yb[:0]
+
+    X, y = small_classification(10)
+    model = mlp()
+    with pytest.raises(ValueError, match="batch 1 of epoch 1 is empty"):
+        train.fit(model, losses.cross_entropy, optim.SGD(model.parameters(), lr=0.1),
+                  EmptyBatches(X, y, batch_size=5), epochs=1, progress=False, record_initial=False)
+
+
+def test_wrong_kinds_of_data_are_named():
+    X, y = small_classification(10)
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match=r"train_data: X must be an array .* got a generator \(an iterator"):
+        train.fit(model, losses.cross_entropy, opt, ((row for row in X), y), epochs=1, progress=False)
+    with pytest.raises(TypeError, match=r"train_data: y must be an array .* got a set"):
+        train.fit(model, losses.cross_entropy, opt, (X, set(y)), epochs=1, progress=False)
+    with pytest.raises(ValueError, match=r"^predict: batch_size must be >= 1, got 0"):
+        train.predict(model, X, batch_size=0)
+    with pytest.raises(TypeError, match=r"^predict: batch_size must be a positive integer"):
+        train.predict(model, X, batch_size=2.5)
+    with pytest.raises(ValueError, match=r"^evaluate: batch_size must be >= 1"):
+        train.evaluate(model, losses.cross_entropy, (X, y), batch_size=0)
+    with pytest.raises(TypeError, match=r"^predict: X must be an array .* got a generator"):
+        train.predict(model, (row for row in X))

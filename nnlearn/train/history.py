@@ -46,6 +46,11 @@ class History:
         variance of the training targets (always predicting their mean).
     diverged : dict or None
         Where training stopped on a non-finite loss (``fit(on_divergence="stop")``).
+    interrupted : dict or None
+        Where an exception (``KeyboardInterrupt``, an error raised in a
+        callback, ...) ended training: ``{"epoch", "batch", "step",
+        "exception"}``. ``fit`` then re-raises it with this history attached
+        as ``.history``.
     params : dict
         The settings of the run (epochs, batch size, number of samples, ...).
     """
@@ -64,6 +69,7 @@ class History:
         self.restored_best = False
         self.chance_loss: float | None = None
         self.diverged: dict | None = None
+        self.interrupted: dict | None = None
         self.params: dict = {}
 
     # ------------------------------------------------------------ recording
@@ -140,6 +146,7 @@ class History:
             "restored_best": self.restored_best,
             "chance_loss": self.chance_loss,
             "diverged": None if self.diverged is None else dict(self.diverged),
+            "interrupted": None if self.interrupted is None else dict(self.interrupted),
             "params": dict(self.params),
         }
 
@@ -166,6 +173,8 @@ class History:
     def __repr__(self) -> str:
         n = len(self.epoch)
         if n == 0:
+            if self.interrupted is not None:
+                return f"History(0 epochs; interrupted in epoch {self.interrupted['epoch']})"
             return "History(0 epochs)"
         parts = [f"{n} epoch{'s' if n != 1 else ''}"]
         for k in ("loss", "val_loss"):
@@ -180,4 +189,7 @@ class History:
             parts.append(f"stopped early after epoch {self.stopped_epoch}")
         if self.diverged is not None:
             parts.append(f"diverged in epoch {self.diverged['epoch']}")
+        if self.interrupted is not None:
+            parts.append(f"interrupted in epoch {self.interrupted['epoch']} "
+                         f"({self.interrupted['exception']})")
         return "History(" + "; ".join(parts) + ")"

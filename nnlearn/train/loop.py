@@ -15,10 +15,13 @@ stops being a number.
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import time
 import warnings
+from collections.abc import MutableMapping
+from copy import deepcopy as _deepcopy
 
 import numpy as np
 
@@ -80,15 +83,33 @@ class DivergenceWarning(UserWarning):
 # Argument checks
 # --------------------------------------------------------------------------
 
-def _positive_int(value, name, allow_none=False):
+def _positive_int(value, name, allow_none=False, where="fit"):
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"fit: {name} must be a positive integer, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{where}: {name} must be a positive integer, got {value!r} ({type(value).__name__})")
     if value < 1:
         hint = " (a batch needs at least one sample)" if name == "batch_size" else ""
-        raise ValueError(f"fit: {name} must be >= 1, got {value}{hint}")
+        raise ValueError(f"{where}: {name} must be >= 1, got {value}{hint}")
     return int(value)
+
+
+def _what(a) -> str:
+    """A few words for a value that should have been an array."""
+    name = type(a).__name__
+    if isinstance(a, str):
+        return "a string"
+    if isinstance(a, (dict, set, frozenset)):
+        return f"a {name}"
+    if hasattr(a, "__next__") or inspect.isgenerator(a):
+        return f"a {name} (an iterator, which has no length and can be read only once)"
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+def _array_like(a) -> bool:
+    """An array of any backend, a Tensor, or a (nested) list/tuple of numbers."""
+    return isinstance(a, (Tensor, list, tuple)) or (
+        hasattr(a, "shape") and hasattr(a, "dtype") and not isinstance(a, (str, bytes)))
 
 
 def _model_backend(model):
@@ -119,6 +140,7 @@ def _to_loader(data, role, batch_size, shuffle, seed, b, where):
                 f"{where}: {role} is a DataLoader on backend {data.backend.name!r} but the model's "
                 f"parameters are on {b.name!r}; build the loader under the model's backend."
             )
+        _check_batches(data, role, where)
         return data
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         got = f"a {type(data).__name__}" + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else "")
@@ -130,6 +152,11 @@ def _to_loader(data, role, batch_size, shuffle, seed, b, where):
     for name, a in (("X", X), ("y", y)):
         if a is None:
             raise TypeError(f"{where}: {role} has {name} = None; give ({role.split('_')[0]} X, y) arrays")
+        if not _array_like(a):
+            raise TypeError(
+                f"{where}: {role}: {name} must be an array (a NumPy array, a Tensor or a list of "
+                f"rows), got {_what(a)}. Convert it first, e.g. np.array(list(...))."
+            )
         shape = getattr(a.data if isinstance(a, Tensor) else a, "shape", None)
         if shape is None:
             shape = np.shape(a)
@@ -152,6 +179,22 @@ def _to_loader(data, role, batch_size, shuffle, seed, b, where):
     if b.xp.isdtype(loader.X.dtype, "integral") or loader.X.dtype == b.xp.bool:
         loader.X = b.xp.astype(loader.X, b.dtype)  # pixel counts, 0/1 features: inputs are real
     return loader
+
+
+def _check_batches(loader, role, where):
+    """Raise unless ``loader`` yields at least one batch (an epoch without a
+    batch would take no step and record a loss of nan)."""
+    if len(loader) > 0:
+        return
+    n, bs = loader.num_samples, loader.batch_size
+    if n == 0:
+        raise ValueError(f"{where}: {role} is an empty DataLoader (0 samples), so there is "
+                         "nothing to train or evaluate on.")
+    raise ValueError(
+        f"{where}: {role} yields no batch: the DataLoader has {n} samples, batch_size={bs} and "
+        f"drop_last=True, so its only batch ({n} < {bs} samples) is dropped. Use "
+        f"drop_last=False, or a batch_size of at most {n}."
+    )
 
 
 def _feature_shape(loader):
@@ -231,14 +274,72 @@ def clip_grad_norm_(parameters, max_norm: float) -> float:
     return norm
 
 
-def _finite(params) -> bool:
-    ok = True
-    for p in params:
-        xp = p.xp
-        ok = ok and bool(xp.all(xp.isfinite(p.data)))
-        if not ok:
+def _floating(tensors) -> list:
+    """The tensors of a floating-point dtype (those that can become nan or inf)."""
+    return [t for t in tensors if t.xp.isdtype(t.data.dtype, "real floating")]
+
+
+def _finite(tensors) -> bool:
+    """Whether every entry of every (floating-point) tensor is finite."""
+    for t in tensors:
+        if not bool(t.xp.all(t.xp.isfinite(t.data))):
             return False
     return True
+
+
+def _buffers(model) -> list:
+    """``(module, name)`` of every buffer of the model (BatchNorm's running
+    statistics and batch count), persistent or not."""
+    if not isinstance(model, nn.Module):
+        return []
+    return [(m, name) for m in model.modules() for name, b in m._buffers.items() if b is not None]
+
+
+def _clone(value):
+    """A copy of an array of any backend, or of an entry of an optimizer's state."""
+    if type(value) in (int, float, bool) or value is None:
+        return value
+    if hasattr(value, "shape"):
+        copy = getattr(value, "clone", None) or getattr(value, "copy")  # torch / NumPy
+        return copy()
+    return value if isinstance(value, (numbers.Number, str)) else _deepcopy(value)
+
+
+def _copy_of(t):
+    return _clone(t.data)
+
+
+class _Checkpoint:
+    """What one training step may change, copied before it changes: the
+    buffers (the forward pass updates BatchNorm's running statistics), then the
+    weights and the optimizer's per-parameter state (momentum and Adam buffers,
+    step counts) right before ``optimizer.step()``. :meth:`restore` puts back
+    whatever was copied, so that an undone step leaves no trace."""
+
+    def __init__(self, buffers):
+        self.buffers = [(m, name, _copy_of(m._buffers[name])) for m, name in buffers]
+        self.params = None
+        self.optimizer = None
+
+    def before_step(self, params, optimizer):
+        self.params = [(p, _copy_of(p)) for p in params]
+        state = getattr(optimizer, "state", None)
+        if isinstance(state, MutableMapping):  # {parameter: {name: value}}, as in PyTorch
+            self.optimizer = (state, [(p, {k: _clone(v) for k, v in s.items()})
+                                      for p, s in state.items()])
+
+    def restore(self):
+        for m, name, saved in self.buffers:
+            t = m._buffers.get(name)
+            if t is not None:
+                t.data[...] = saved
+        for p, saved in self.params or ():
+            p.data[...] = saved
+        if self.optimizer is not None:
+            state, saved = self.optimizer
+            state.clear()
+            for p, s in saved:
+                state[p] = s
 
 
 class _Accumulator:
@@ -309,7 +410,7 @@ def evaluate(model, loss_fn, data, metrics=(), batch_size: int = _EVAL_BATCH) ->
     """
     _check_model_and_optimizer(model, loss_fn, _NoOptimizer(), "evaluate")
     ms = resolve_metrics(metrics, "evaluate")
-    bs = _positive_int(batch_size, "batch_size")
+    bs = _positive_int(batch_size, "batch_size", where="evaluate")
     b = _model_backend(model)
     loader = _to_loader(data, "data", bs, False, None, b, "evaluate")
     with on_backend(b):
@@ -334,7 +435,14 @@ def predict(model, X, batch_size: int = _EVAL_BATCH) -> np.ndarray:
     torch.no_grad(): model(X)``); nnlearn returns NumPy because predictions
     are usually plotted or compared with labels on the host.
     """
-    bs = _positive_int(batch_size, "batch_size")
+    bs = _positive_int(batch_size, "batch_size", where="predict")
+    if not isinstance(model, nn.Module) and not callable(model):
+        raise TypeError(f"predict: model must be an nnlearn.nn.Module, got {type(model).__name__}")
+    if X is None or not _array_like(X):
+        raise TypeError(
+            f"predict: X must be an array (a NumPy array, a Tensor or a list of rows), got "
+            f"{'None' if X is None else _what(X)}."
+        )
     b = _model_backend(model) if isinstance(model, nn.Module) else _backend.current()
     arr = X.data if isinstance(X, Tensor) else X
     arr = b.asarray(_backend.to_numpy(arr)) if not hasattr(arr, "shape") or \
@@ -402,15 +510,43 @@ def _progress_bar(enabled, epochs):
     return tqdm(total=epochs, desc="fit", unit="epoch", leave=True)
 
 
-def _divergence_message(epoch, batch, num_batches, loss_value, reason, lr):
+def _non_finite_rows(batch):
+    """``(what, rows)`` when the batch's inputs or targets hold nan or inf, else None."""
+    for what, t in zip(("inputs X", "targets y"), batch):
+        xp = t.xp
+        if not xp.isdtype(t.data.dtype, "real floating"):
+            continue
+        bad = ~xp.isfinite(t.data)
+        if t.ndim > 1:
+            bad = xp.any(xp.reshape(bad, (t.shape[0], -1)), axis=1)
+        rows = int(xp.sum(xp.astype(bad, xp.int64)))
+        if rows:
+            return what, rows
+    return None
+
+
+def _divergence_message(epoch, batch, num_batches, loss_value, reason, lr, *, data_fault=None,
+                        finite=True, buffers=False):
     where = f"epoch {epoch}, batch {batch} of {num_batches}"
+    state = "weights and running statistics" if buffers else "weights"
+    kept_state = (f"its {state} from before this batch (all finite)" if finite else
+                  f"its {state} from before this batch (some were not finite even before: "
+                  "check the initialization)")
     if reason == "loss":
         what = f"the loss became {loss_value} at {where}"
-        kept = "The model keeps its weights from before this batch (all finite)."
+        kept = f"The model keeps {kept_state}."
     else:
-        what = (f"the update at {where} made some weights non-finite (the gradient was "
+        what = (f"the update at {where} made some {state} non-finite (the gradient was "
                 f"inf/nan or too large; the batch loss was {loss_value:.4g})")
-        kept = "The update was undone: the model keeps its weights from before this batch (all finite)."
+        kept = (f"The update was undone: the model keeps {kept_state}, and the optimizer its "
+                "state (momentum, running averages, step count), so training can continue.")
+    if data_fault is not None:
+        what_, rows = data_fault
+        return (
+            f"training diverged: {what}. {kept} Cause: the {what_} of this batch contain nan or "
+            f"inf ({rows} sample{'s' if rows != 1 else ''}). Remove or impute those samples "
+            "before training: np.isfinite(X).all(axis=1) marks the usable rows."
+        )
     lr_text = f" (now {lr:g})" if lr is not None else ""
     return (
         f"training diverged: {what}. {kept} Likely causes: the learning rate is too "
@@ -482,9 +618,13 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, val_data
         epoch and batch and the likely causes and whose ``.history`` holds the
         epochs completed; ``"stop"`` issues a :class:`DivergenceWarning`,
         records the place in ``history.diverged`` and returns the history. In
-        both cases the model keeps its last finite weights (an update that
-        produces a non-finite weight is undone), except that with ``"stop"``
-        early stopping still restores the best epoch's weights.
+        both cases the failed step is undone: the model keeps its last finite
+        weights and buffers (BatchNorm's running statistics, which a batch
+        with nan inputs would poison in the forward pass) and the optimizer
+        its state from before the batch (momentum and Adam buffers, step
+        counts), so a later ``fit`` with the same model and optimizer
+        continues from there; with ``"stop"`` early stopping still restores
+        the best epoch's weights.
     record_initial : bool, default True
         Evaluate the loss and metrics before training (``history.initial``,
         plotted as epoch 0): the loss at initialization is the first thing to
@@ -503,6 +643,24 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, val_data
     ------
     TrainingDiverged
         On a non-finite loss or weight, with ``on_divergence="raise"``.
+    ValueError
+        When the training data yield no batch (an empty DataLoader, or
+        ``drop_last=True`` with fewer samples than ``batch_size``), or for
+        malformed arguments (``TypeError`` for wrong types).
+    KeyboardInterrupt, or any exception raised by a callback, the model or the loss
+        Re-raised unchanged except for two attributes, so that the work done
+        is not lost: ``e.history`` holds the :class:`History` of the epochs
+        completed (its ``interrupted`` entry says where training stopped), and
+        a note on the exception says so. The model holds the weights after
+        the last completed optimizer step (a step interrupted half-way is
+        undone), or, with early stopping, the best epoch's weights, which are
+        restored before re-raising. In a notebook the history of an
+        interrupted cell is ``sys.last_value.history``::
+
+            try:
+                history = fit(model, ...)
+            except KeyboardInterrupt as e:
+                history = e.history
 
     Notes
     -----
@@ -571,6 +729,7 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, val_data
     history = History(keys, monitor=monitor, higher_is_better=higher)
     probabilities = _probabilities_loss(loss_fn)
     params = list(model.parameters()) if isinstance(model, nn.Module) else []
+    buffers = _buffers(model)
     saved_modes = [(m, m.training) for m in model.modules()] if isinstance(model, nn.Module) else []
     state = TrainState(model, loss_fn, optimizer, history, len(train_loader), epochs)
     history.params = {
@@ -611,11 +770,14 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, val_data
                 for cb in cbs:
                     cb.on_epoch_begin(state)
                 acc, diverged = _train_one_epoch(model, loss_fn, optimizer, train_loader, params,
-                                                 cbs, state, ms, probabilities, clip_grad_norm)
+                                                 buffers, cbs, state, ms, probabilities,
+                                                 clip_grad_norm)
                 if diverged is not None:
-                    reason, value = diverged
-                    message = _divergence_message(epoch, state.batch, len(train_loader), value,
-                                                  reason, lr)
+                    reason, value, batch = diverged
+                    message = _divergence_message(
+                        epoch, state.batch, len(train_loader), value, reason, lr,
+                        data_fault=_non_finite_rows(batch), buffers=bool(buffers),
+                        finite=_finite(_floating(params + [m._buffers[n] for m, n in buffers])))
                     history.diverged = {"epoch": epoch, "batch": state.batch, "loss": value,
                                         "reason": reason, "step": state.step}
                     if on_divergence == "raise":
@@ -650,6 +812,11 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, val_data
                 if stopper.best_epoch is not None:
                     history.best_epoch = stopper.best_epoch
                 history.restored_best = bool(stopper.restore_best_weights and stopper.best_state is not None)
+        except TrainingDiverged:
+            raise
+        except BaseException as e:
+            _keep_the_work(e, model, history, stopper, state)
+            raise
         finally:
             if bar is not None:
                 bar.close()
@@ -657,43 +824,85 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, val_data
     return history
 
 
-def _train_one_epoch(model, loss_fn, optimizer, loader, params, cbs, state, metrics,
+def _train_one_epoch(model, loss_fn, optimizer, loader, params, buffers, cbs, state, metrics,
                      probabilities, clip):
     """One pass over ``loader``, one optimizer step per batch.
 
-    Returns the epoch's sums and ``None``, or ``(reason, loss)`` when a loss or
-    an updated weight is not finite; the model then holds the weights from
-    before the offending batch.
+    Returns the epoch's sums and ``None``, or ``(reason, loss, batch)`` when a
+    loss or an updated weight is not finite. A step that fails (a non-finite
+    loss or weight, or an exception such as ``KeyboardInterrupt`` raised during
+    it) is undone: the weights, the buffers and the optimizer's state are put
+    back as they were before the batch.
     """
     acc = _Accumulator(metrics, probabilities)
+    watched = _floating(params + [m._buffers[name] for m, name in buffers])
     for i, (xb, yb) in enumerate(loader, start=1):
         state.batch = i
         for cb in cbs:
             cb.on_batch_begin(state)
-        optimizer.zero_grad()
-        out = model(xb)
-        loss = loss_fn(out, yb)
-        loss_value = float(loss.item())
-        state.loss = loss_value
-        if not math.isfinite(loss_value):
-            return acc, ("loss", loss_value)
-        loss.backward()
-        for cb in cbs:
-            cb.on_after_backward(state)
-        if clip is not None:
-            clip_grad_norm_(params, clip)
-        snapshot = [p.xp.asarray(p.data, copy=True) for p in params]
-        optimizer.step()
-        if not _finite(params):
-            for p, saved in zip(params, snapshot):
-                p.data[...] = saved
-            return acc, ("update", loss_value)
+        if xb.shape[0] == 0:
+            raise ValueError(f"fit: batch {i} of epoch {state.epoch} is empty (0 samples); "
+                             "every batch needs at least one sample.")
+        checkpoint = _Checkpoint(buffers)
+        try:
+            optimizer.zero_grad()
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            loss_value = float(loss.item())
+            state.loss = loss_value
+            if not math.isfinite(loss_value):
+                checkpoint.restore()
+                return acc, ("loss", loss_value, (xb, yb))
+            loss.backward()
+            for cb in cbs:
+                cb.on_after_backward(state)
+            if clip is not None:
+                clip_grad_norm_(params, clip)
+            checkpoint.before_step(params, optimizer)
+            optimizer.step()
+            if not _finite(watched):
+                checkpoint.restore()
+                return acc, ("update", loss_value, (xb, yb))
+        except BaseException:
+            checkpoint.restore()
+            raise
         state.step += 1
         with no_grad():
             acc.add(loss_value, out.detach(), yb, xb.shape[0])
         for cb in cbs:
             cb.on_batch_end(state)
+    if acc.n == 0:
+        raise ValueError("fit: the training data yielded no batch in epoch "
+                         f"{state.epoch}; every epoch needs at least one batch.")
     return acc, None
+
+
+def _keep_the_work(e, model, history, stopper, state):
+    """On an exception (``KeyboardInterrupt``, an error in a callback, ...) that
+    ends :func:`fit`: restore early stopping's best weights, record where it
+    happened, and attach the history of the completed epochs to the exception."""
+    history.interrupted = {"epoch": state.epoch, "batch": state.batch, "step": state.step,
+                           "exception": type(e).__name__}
+    restored = ""
+    if stopper is not None and stopper.restore_best_weights and stopper.best_state is not None:
+        try:
+            model.load_state_dict(stopper.best_state)
+            history.best_epoch, history.restored_best = stopper.best_epoch, True
+            restored = f" The model holds the weights of the best epoch ({stopper.best_epoch})."
+        except Exception as err:  # noqa: BLE001 - the first exception is the one to report
+            restored = f" Early stopping could not restore the best weights ({err})."
+    try:
+        e.history = history
+    except (AttributeError, TypeError):  # an exception type that takes no attributes
+        return
+    if hasattr(e, "add_note"):
+        n = len(history)
+        e.add_note(
+            f"fit stopped in epoch {state.epoch} (batch {state.batch}) after {state.step} "
+            f"optimizer steps; the history of the {n} completed epoch{'s' if n != 1 else ''} "
+            "is attached to this exception as .history (in a notebook: "
+            "import sys; history = sys.last_value.history)." + restored
+        )
 
 
 def _as_eval(loader):
