@@ -166,15 +166,20 @@ class _Comparison:
                    _backend.to_numpy(self.numeric[k]).astype(float))
 
     def worst(self, score):
-        """The entry with the largest ``score(a, n)``: (score, input, index, a, n)."""
-        best = None
+        """The entry with the largest ``score(a, n)``: (score, input, index, a, n).
+
+        A nan score (a nan or infinite gradient on either side) counts as worse
+        than any number, whichever input it is in: nan is never a pass.
+        """
+        best, best_key = None, -math.inf
         for i, a, n in self.pairs():
             if not a.size:
                 continue
             s = score(a, n)
-            j = np.unravel_index(int(np.argmax(s)), s.shape)
-            if best is None or s[j] > best[0]:
-                best = (float(s[j]), i, tuple(int(v) for v in j), float(a[j]), float(n[j]))
+            key = np.where(np.isnan(s), np.inf, s)
+            j = np.unravel_index(int(np.argmax(key)), s.shape)
+            if best is None or key[j] > best_key:
+                best, best_key = (float(s[j]), i, tuple(int(v) for v in j), float(a[j]), float(n[j])), key[j]
         return best or (0.0, None, None, 0.0, 0.0)
 
 
@@ -203,8 +208,11 @@ def gradcheck(f, *inputs, eps: float = 1e-6, tiny: float = 1e-8) -> float:
     Returns
     -------
     float
-        :math:`\max_i |a_i - n_i| / \max(|a_i|, |n_i|, \text{tiny})`. The
-        inputs' ``.grad`` are left as they were.
+        :math:`\max_i |a_i - n_i| / \max(|a_i|, |n_i|, \text{tiny})`, or
+        ``nan`` as soon as any entry of any input has a nan (or infinite)
+        analytic or numerical gradient, whatever the order of the inputs, so
+        that ``gradcheck(...) < tol`` fails. The inputs' ``.grad`` are left as
+        they were.
 
     Notes
     -----
@@ -225,7 +233,8 @@ def assert_gradients_close(f, *inputs, eps: float = 1e-6, tol: float = 1e-5,
     An entry passes when
     :math:`|a_i - n_i| \le \text{tol}\cdot\max(|a_i|, |n_i|) + \text{atol}\cdot\max(1, |f|)`:
     relatively close, or within the round-off noise of the finite difference,
-    which grows with :math:`|f|` (see the module notes). The message names
+    which grows with :math:`|f|` (see the module notes); an entry with a nan
+    or infinite gradient on either side fails. The message names
     the input, the entry, both gradients, the relative error and the likely
     cause.
 
@@ -240,7 +249,7 @@ def assert_gradients_close(f, *inputs, eps: float = 1e-6, tol: float = 1e-5,
     ratio, i, idx, a, n = c.worst(
         lambda a, n: np.abs(a - n) / (tol * np.maximum(np.abs(a), np.abs(n)) + noise)
     )
-    if ratio <= 1:
+    if ratio <= 1:  # False for nan: a nan gradient never passes
         return c.worst(lambda a, n: _relative_errors(a, n, 1e-8))[0]
     t = inputs[i]
     x_value = float(_backend.to_numpy(t.data)[idx])
@@ -253,6 +262,14 @@ def assert_gradients_close(f, *inputs, eps: float = 1e-6, tol: float = 1e-5,
         f"(atol {noise:.3g}).",
     ]
     hints = []
+    if not (math.isfinite(a) and math.isfinite(n)):
+        side = ("autodiff and central differences" if not (math.isfinite(a) or math.isfinite(n))
+                else "autodiff" if not math.isfinite(a) else "central differences")
+        hints.append(
+            f"{side} gave a non-finite gradient (nan or inf): f is not differentiable at this "
+            "point (sqrt or x**0.5 at 0, log of 0, a division by 0), or it overflows. Move the "
+            "point, or check the operation that produces the nan."
+        )
     if dtype == "float32":
         hints.append(
             "this input is float32: finite differences with eps=1e-6 are at the limit of its "

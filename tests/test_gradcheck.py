@@ -112,3 +112,37 @@ def test_nothing_to_check():
 
 def test_exported_names():
     assert nnlearn.gradcheck.check_gradients is assert_gradients_close
+
+
+def _sqrt_abs(x, y):
+    """d/dy of |y|^0.5 is nan at y = 0 (0 × inf in the backward pass); x is harmless."""
+    return x.sum() + (y.abs() ** 0.5).sum()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_nan_gradient_fails_whatever_the_order_of_the_inputs(backend_name):
+    # defect 4: the nan on the second input used to be skipped by the max
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = Tensor([0.0], requires_grad=True)
+    assert np.isnan(gradcheck(_sqrt_abs, x, y))
+    assert np.isnan(gradcheck(lambda y, x: _sqrt_abs(x, y), y, x))
+    assert not gradcheck(_sqrt_abs, x, y) < 1e-6
+    for f, args, where in ((_sqrt_abs, (x, y), "inputs[1]"),
+                           (lambda y, x: _sqrt_abs(x, y), (y, x), "inputs[0]")):
+        with pytest.raises(AssertionError) as info:
+            assert_gradients_close(f, *args)
+        msg = str(info.value)
+        assert f"{where} (shape (1,), float64) at index (0,): autodiff gives nan" in msg
+        assert "autodiff gave a non-finite gradient" in msg
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_nan_numerical_gradient_fails_too():
+    # f is nan just left of 0, so the central difference is nan while autodiff gives a number
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = Tensor([0.0], requires_grad=True)
+    f = lambda x, y: x.sum() + (y + 1e-7).log().sum() * 0.0 + y.sum()  # noqa: E731
+    assert np.isnan(gradcheck(f, x, y))
+    with pytest.raises(AssertionError, match=r"(?s)autodiff gives 1, central differences give nan.*"
+                                             r"central differences gave a non-finite gradient"):
+        assert_gradients_close(f, x, y)
