@@ -309,3 +309,95 @@ def test_path_products_apply_chain_rule_along_and_sum_rule_across_paths():
     assert products[-1] == 5.0
     y.backward()
     assert x.grad == 5.0
+
+
+# --------------------------------------------------------------------------
+# Reliability (issue 12): edge cases of **, overflow, and path counts
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("k", [0.5, 0.25, 1 / 3])
+def test_a_fractional_power_at_zero_says_its_derivative_is_infinite(k):
+    # defect 18: the partial k·0^(k−1) used to raise "0.0 cannot be raised to a negative power"
+    x = Value(0.0, label="x")
+    y = x ** k
+    assert y.data == 0.0
+    with pytest.raises(ZeroDivisionError) as info:
+        y.backward()
+    msg = str(info.value)
+    assert "derivative of x^" in msg and "at x = 0 is infinite" in msg and "'x^" in msg
+    assert "negative power" not in msg
+    # torch agrees that there is no finite derivative there
+    t = torch.tensor(0.0, requires_grad=True)
+    (t ** k).backward()
+    assert math.isinf(t.grad.item())
+
+
+def test_the_derivative_of_x_to_the_zero_is_zero_everywhere_as_in_torch():
+    for x0 in (0.0, 2.5, -3.0):
+        x = Value(x0)
+        y = x ** 0
+        y.backward()
+        t = torch.tensor(x0, requires_grad=True)
+        (t ** 0).backward()
+        assert (y.data, x.grad) == (1.0, t.grad.item() + 0.0) == (1.0, 0.0)
+    x = Value(0.0)
+    (x ** 1.5).backward()               # finite at 0: 1.5·0^0.5 = 0
+    assert x.grad == 0.0
+
+
+def test_overflow_and_huge_numbers_get_clear_messages():
+    with pytest.raises(OverflowError, match=r"^'w' = 1e\+200 raised to the power 2 overflows"):
+        Value(1e200, label="w") ** 2
+    with pytest.raises(OverflowError, match=r"raised to the power -1 overflows"):
+        Value(1e-320) ** -1
+    with pytest.raises(OverflowError, match=r"Value needs a number a float can hold .* an integer with 401 digits"):
+        Value(10 ** 400)
+    x = Value(1e-200)
+    y = x ** -1                         # 1e200 is fine; its derivative −1e400 is not
+    with pytest.raises(OverflowError, match=r"local derivative of '1e-200\^-1' overflows"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"sin of an infinite number is not defined: 'a' = inf"):
+        Value(float("inf"), label="a").sin()
+    with pytest.raises(ValueError, match=r"cos of an infinite number"):
+        Value(-float("inf")).cos()
+    with pytest.raises(OverflowError, match="exp overflows"):
+        Value(1000.0).exp()
+
+
+def _nested_squares(n, x0=1.0001):
+    x = Value(x0, label="x")
+    y = x
+    for _ in range(n):
+        y = y * y
+    return x, y
+
+
+def test_path_products_counts_before_listing_and_stays_fast():
+    # defect 19/21: 16 nested squarings have 65,536 paths; listing them all took > 0.5 s and
+    # 25 squarings did not finish. Now the paths are counted and at most max_rows listed.
+    x, y = _nested_squares(16)
+    table = path_products(y, x)
+    products = table.column("product")
+    paths = table.column("path")
+    assert len(paths) == 100 + 2
+    assert paths[-2] == "… 65,436 more paths, not listed" and paths[-1] == "sum over all 65,536 paths"
+    # each path multiplies the 16 partials v (of v·v with respect to either factor);
+    # the sum over the paths is dy/dx = 2^16 · x^(2^16 − 1)
+    y.backward()
+    assert products[-1] == pytest.approx(x.grad, rel=1e-12)
+    assert products[-1] == pytest.approx(2 ** 16 * 1.0001 ** (2 ** 16 - 1), rel=1e-9)
+    assert sum(products[:-1]) == pytest.approx(products[-1], rel=1e-12)
+    assert all(p == pytest.approx(products[0], rel=1e-12) for p in products[:100])
+    x, y = _nested_squares(200, 1.0)     # 2^200 paths: counted, never enumerated
+    paths = path_products(y, x, max_rows=3).column("path")
+    assert paths[-1] == f"sum over all {2 ** 200:,} paths" and len(paths) == 5
+
+
+def test_path_products_of_an_unrelated_input_and_of_the_input_itself():
+    x, z = Value(2.0, label="x"), Value(5.0, label="z")
+    y = x * x
+    t = path_products(y, z)
+    assert t.column("product") == [0.0] and t.title == "Paths from z to v₁"
+    assert path_products(x, x).column("product") == [1.0, 1.0]
+    with pytest.raises(ValueError, match="max_rows must be a positive integer"):
+        path_products(y, x, max_rows=0)

@@ -389,7 +389,7 @@ def _check_names(f: Callable, inputs: dict) -> None:
         raise TypeError(msg + ".")
 
 
-def path_products(y: Value, x: Value) -> Table:
+def path_products(y: Value, x: Value, max_rows: int = 100) -> Table:
     """Every path from ``x`` to ``y`` through the graph, with the product of the
     local derivatives along it.
 
@@ -397,10 +397,23 @@ def path_products(y: Value, x: Value) -> Table:
     the column ``product`` sums to :math:`\\partial y/\\partial x`.
     The last row is that sum. Unlabelled intermediate nodes are named
     ``v₁, v₂, …`` in evaluation order.
+
+    The number of paths can grow exponentially with the size of the graph
+    (:math:`n` nested squarings :math:`y = (\\dots(x^2)^2\\dots)^2` written as
+    ``y = y * y`` have :math:`2^n` paths). So the paths are first *counted*,
+    in one pass over the graph (the paths from a node to ``x`` are the sum of
+    those of its operands), and at most ``max_rows`` of them are listed; a row
+    then says how many more there are and what their products add up to, and
+    the last row is still the sum over *all* paths, computed in the same single
+    pass (that pass is forward-mode differentiation). Time and memory are
+    linear in the size of the graph plus the rows listed.
     """
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
+        raise ValueError(f"path_products: max_rows must be a positive integer, got {max_rows!r}")
+    order = y.topological_order()
     names = {}
     counter = 0
-    for v in y.topological_order():
+    for v in order:
         if v.label:
             names[id(v)] = v.label
         elif v._prev:
@@ -408,21 +421,42 @@ def path_products(y: Value, x: Value) -> Table:
             names[id(v)] = f"v{_sub(counter)}"
         else:
             names[id(v)] = _fmt_num(v.data)
-    rows, total = [], 0.0
-    stack = [(y, [y], [])]          # iterative depth-first search from y back to x
-    while stack:
+    # one pass in evaluation order: the number of paths from each node down to x,
+    # and the sum over those paths of the products of the local derivatives
+    count: dict[int, int] = {}
+    partials: dict[int, tuple] = {}
+    tangent: dict[int, float] = {}
+    for v in order:
+        if v is x:
+            count[id(v)], tangent[id(v)] = 1, 1.0
+            continue
+        count[id(v)] = sum(count[id(p)] for p in v._prev)
+        if count[id(v)]:
+            partials[id(v)] = v.local_partials()
+            tangent[id(v)] = sum(d * tangent[id(p)] for p, d in zip(v._prev, partials[id(v)])
+                                 if count[id(p)])
+    n_paths = count.get(id(y), 0)
+    rows, listed = [], 0.0
+    stack = [(y, [y], [])] if n_paths else []   # depth-first search from y back to x
+    while stack and len(rows) < max_rows:
         node, path, factors = stack.pop()
         if node is x:
             prod = 1.0
             for d in factors:
                 prod *= d
-            total += prod
+            listed += prod
             rows.append([" → ".join(names[id(v)] for v in reversed(path)),
                          " × ".join(_fmt_num(d) for d in reversed(factors)), prod])
             continue
-        for p, d in reversed(list(zip(node._prev, node.local_partials()))):
-            stack.append((p, path + [p], factors + [d]))
+        for p, d in reversed(list(zip(node._prev, partials[id(node)]))):
+            if count[id(p)]:         # only operands from which x can be reached
+                stack.append((p, path + [p], factors + [d]))
     n = len(rows)
-    rows.append(["sum over paths", "", total])
+    if n_paths > n:
+        total = tangent[id(y)]
+        rows.append([f"… {n_paths - n:,} more paths, not listed", "", total - listed])
+        rows.append([f"sum over all {n_paths:,} paths", "", total])
+    else:
+        rows.append(["sum over paths", "", listed])
     return Table(["path", "local derivatives", "product"], rows,
-                 title=f"Paths from {names.get(id(x), 'x')} to {names.get(id(y), 'y')}", separators=[n])
+                 title=f"Paths from {names.get(id(x), x.label or 'x')} to {names.get(id(y), 'y')}", separators=[n])

@@ -117,6 +117,25 @@ def _relu_grad(a: float) -> float:
     return 1.0 if a > 0 else 0.0  # 0 at a = 0, as PyTorch
 
 
+def _pow_grad(a: float, k: float) -> float:
+    r""":math:`k a^{k-1}`, the derivative of :math:`a^k`.
+
+    For :math:`k = 0` it is 0 everywhere, :math:`a = 0` included (``x**0`` is
+    the constant 1; PyTorch gives 0 too). For :math:`0 < k < 1` it is infinite
+    at :math:`a = 0` (the tangent of :math:`\sqrt a` at 0 is vertical): that
+    raises ``ZeroDivisionError`` rather than returning ``inf``.
+    """
+    if k == 0:
+        return 0.0
+    if a == 0 and k < 1:
+        raise ZeroDivisionError(
+            f"the derivative of x^{_fmt_const(k)} at x = 0 is infinite: {_fmt_const(k)}·0^"
+            f"({_fmt_const(k - 1)}) divides by zero (the graph of x^{_fmt_const(k)} has a "
+            "vertical tangent at 0)"
+        )
+    return k * a ** (k - 1)
+
+
 #: The local derivatives of every primitive, keyed by op name: the one place
 #: where a derivative of :class:`Value` is written.
 RULES: dict[str, Rule] = {
@@ -125,7 +144,7 @@ RULES: dict[str, Rule] = {
     "*": Rule("{0} × {1}", "{0} \\times {1}", lambda o, a, b, k: (b, a), ("{1}", "{0}"), ("{1}", "{0}")),
     "/": Rule("{0} / {1}", "{0} / {1}", lambda o, a, b, k: (1.0 / b, -(a / b) / b),
               ("1/{1}", "−{0}/{1}²"), ("1/{1}", "-{0}/{1}^2")),
-    "**": Rule("{0}^{k}", "{0}^{{{k}}}", lambda o, a, k: (k * a ** (k - 1),),
+    "**": Rule("{0}^{k}", "{0}^{{{k}}}", lambda o, a, k: (_pow_grad(a, k),),
                ("{k}·{0}^({km1})",), ("{k}\\,{0}^{{{km1}}}",)),
     "neg": Rule("−{0}", "-{0}", lambda o, a, k: (-1.0,), ("−1",), ("-1",)),
     "exp": Rule("exp {0}", "e^{{{0}}}", lambda o, a, k: (o,), ("exp {0}",), ("e^{{{0}}}",)),
@@ -142,11 +161,20 @@ RULES: dict[str, Rule] = {
 
 def _check_number(x, what: str = "Value") -> float:
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        text = repr(x) if len(repr(x)) <= 60 else repr(x)[:57] + "..."
         raise TypeError(
-            f"{what} needs a real number, got {x!r} ({type(x).__name__}). "
+            f"{what} needs a real number, got {text} ({type(x).__name__}). "
             "Pass an int or a float, e.g. Value(2.0)."
         )
-    return float(x)
+    try:
+        return float(x)
+    except OverflowError:
+        digits = len(str(abs(int(x)))) if isinstance(x, numbers.Integral) else None
+        size = f"an integer with {digits} digits" if digits else "a number"
+        raise OverflowError(
+            f"{what} needs a number a float can hold (at most about 1.8e308 in size), got "
+            f"{size}."
+        ) from None
 
 
 class Value:
@@ -234,7 +262,14 @@ class Value:
                 f"{_describe(self)} = {self.data:g} is negative and cannot be raised to the "
                 f"non-integer power {k:g} (the result would be complex)."
             )
-        return self._unary("**", self.data ** k, k=k)
+        try:
+            data = self.data ** k
+        except OverflowError:
+            raise OverflowError(
+                f"{_named(self)} raised to the power {_fmt_const(k)} overflows: the result is "
+                "too large for a float (at most about 1.8e308)."
+            ) from None
+        return self._unary("**", data, k=k)
 
     def __neg__(self):
         return self._unary("neg", -self.data)
@@ -274,11 +309,18 @@ class Value:
 
     def sin(self):
         """:math:`\\sin x`."""
+        self._finite_for("sin")
         return self._unary("sin", math.sin(self.data))
 
     def cos(self):
         """:math:`\\cos x`."""
+        self._finite_for("cos")
         return self._unary("cos", math.cos(self.data))
+
+    def _finite_for(self, name: str) -> None:
+        if math.isinf(self.data):
+            raise ValueError(f"{name} of an infinite number is not defined: {_named(self)} "
+                             "(an overflow earlier in the computation?).")
 
     def tanh(self):
         """:math:`\\tanh x`."""
@@ -300,7 +342,14 @@ class Value:
         if not self._prev:
             return ()
         args = [p.data for p in self._prev]
-        return RULES[self._op].partials(self.data, *args, self._k)
+        try:
+            return RULES[self._op].partials(self.data, *args, self._k)
+        except ZeroDivisionError as e:
+            raise ZeroDivisionError(f"cannot differentiate {_describe(self)}: {e}. Evaluate it "
+                                    "at another point.") from None
+        except OverflowError:
+            raise OverflowError(f"the local derivative of {_describe(self)} overflows (it is too "
+                                "large for a float) at this point.") from None
 
     def topological_order(self) -> list["Value"]:
         """Every node this one depends on, in evaluation order (itself last).
@@ -389,6 +438,12 @@ def _describe(v: Value, depth: int = 3) -> str:
     rule = RULES[v._op]
     k = "" if v._k is None else _fmt_const(v._k)
     return "'" + rule.text.format(*parts, k=k) + "'"
+
+
+def _named(v: Value) -> str:
+    """``'label' = 3.5``, or just ``3.5`` for an unlabelled leaf."""
+    name, value = _describe(v), f"{v.data:g}"
+    return value if name == value else f"{name} = {value}"
 
 
 def _describe_inner(v: Value, depth: int) -> str:
