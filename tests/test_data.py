@@ -79,7 +79,7 @@ def test_bad_n_and_noise():
         D.sinusoid(n=0)
     with pytest.raises(TypeError, match="n must be an integer"):
         D.xor(n=10.0)
-    with pytest.raises(ValueError, match="noise must be >= 0"):
+    with pytest.raises(ValueError, match="noise must be a finite number >= 0, got -0.1"):
         D.two_moons(noise=-0.1)
 
 
@@ -692,3 +692,55 @@ def test_dataloader_batches_stay_on_the_loaders_backend():
     assert xb.backend.name == "torch" and yb.backend.name == "torch"
     assert nnlearn.backend.backend_of(xb.data) == "torch"
     np.testing.assert_array_equal(xb.numpy(), X[:4])
+
+
+# --------------------------------------------------------------------------
+# Reliability (issue 12): non-finite data and parameters are errors
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad, what", [(np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "infinity")])
+@pytest.mark.parametrize("cls", [D.StandardScaler, D.Whitener])
+def test_scalers_refuse_non_finite_training_data(cls, bad, what):
+    X = np.random.default_rng(0).standard_normal((50, 3))
+    X[40, 1] = bad
+    with pytest.raises(ValueError, match=rf"{cls.__name__}.fit: X contains {what} \(row 40, "
+                                         r"column 1; 1 non-finite entry in all\)"):
+        cls().fit(X)
+    # scikit-learn also refuses infinity (it skips nan as missing, which nnlearn leaves to you)
+    if what == "infinity":
+        from sklearn.preprocessing import StandardScaler as SkScaler
+        with pytest.raises(ValueError, match="infinity"):
+            SkScaler().fit(X)
+
+
+def test_scaler_refuses_non_finite_data_on_the_torch_backend():
+    X = torch.tensor([[1.0, 2.0], [float("nan"), 1.0], [0.0, 0.0]], dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"X contains NaN \(row 1, column 0"):
+        D.StandardScaler().fit(X)
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: D.two_moons(noise=np.inf), "two_moons: noise must be a finite number >= 0, got inf"),
+    (lambda: D.two_moons(noise=np.nan), "two_moons: noise must be a finite number >= 0, got nan"),
+    (lambda: D.sinusoid(noise=float("inf")), "sinusoid: noise must be a finite number"),
+    (lambda: D.xor(noise=np.inf), "xor: noise must be a finite number"),
+    (lambda: D.spirals(noise=-np.inf), "spirals: noise must be a finite number"),
+    (lambda: D.gabor_data(noise=np.inf), "gabor_data: noise must be a finite number"),
+    (lambda: D.gabor_data(phi=(np.nan, 15.0)), r"gabor_data: phi must be 2 finite numbers"),
+    (lambda: D.gabor_data(phi=(0.5,)), r"gabor_data: phi must be 2 finite numbers"),
+    (lambda: D.blobs(std=np.inf), "blobs: std must be finite numbers, got inf"),
+    (lambda: D.blobs(std=[1.0, np.nan, 1.0]), "blobs: std must be finite numbers"),
+    (lambda: D.blobs(std=[1.0, 2.0]), r"blobs: std must be one number or one per cluster \(3\)"),
+    (lambda: D.blobs(center_box=(-np.inf, 10.0)), "blobs: center_box must be 2 finite numbers"),
+    (lambda: D.blobs(centers=[[0.0, np.inf], [1.0, 1.0]]), "blobs: centers must be finite numbers"),
+    (lambda: D.gabor_loss_surface(*D.gabor_data(), phi1_range=(2.5, np.nan)),
+     "gabor_loss_surface: phi1_range must be 2 finite numbers"),
+])
+def test_generators_refuse_non_finite_parameters(call, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        call()
+
+
+def test_one_std_per_cluster_still_works():
+    X, y = D.blobs(n=3000, centers=[[0.0, 0.0], [50.0, 50.0]], std=[0.5, 2.0], seed=0)
+    np.testing.assert_allclose([X[y == 0].std(), X[y == 1].std()], [0.5, 2.0], rtol=0.05)

@@ -5,6 +5,7 @@ Every message names the function, what it expected, what it got and what to do.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import array_api_compat
@@ -48,12 +49,52 @@ def positive_int(value, name: str, where: str, minimum: int = 1) -> int:
 
 
 def non_negative(value, name: str, where: str) -> float:
-    """``value`` as a float, with a clear error if it is negative or not a number."""
+    """``value`` as a float, with a clear error if it is negative, not finite or not a number."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{where}: {name} must be a number >= 0, got {value!r}.")
-    if not value >= 0:
-        raise ValueError(f"{where}: {name} must be >= 0, got {value}.")
+    if not (value >= 0 and math.isfinite(value)):
+        raise ValueError(f"{where}: {name} must be a finite number >= 0, got {value}.")
     return float(value)
+
+
+def finite_numbers(value, name: str, where: str, length: int | None = None) -> np.ndarray:
+    """``value`` (a number or a sequence of numbers) as a float64 NumPy array,
+    with a clear error unless every entry is a finite real number (and, with
+    ``length``, unless it has that many entries)."""
+    want = f"{length} finite numbers" if length else "finite numbers"
+    try:
+        a = np.asarray(backend.to_numpy(unwrap(value)), dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(f"{where}: {name} must be {want}, got {_short(value)}.") from None
+    if length is not None and a.shape != (length,):
+        raise ValueError(f"{where}: {name} must be {want}, got {_short(value)}.")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{where}: {name} must be {want}, got {_short(value)}.")
+    return a
+
+
+def check_finite(X, where: str, name: str = "X") -> None:
+    """Raise ``ValueError`` if the array ``X`` holds nan or inf (as scikit-learn
+    does), naming the first offending entry."""
+    xp = backend.namespace_of(X)
+    if bool(xp.all(xp.isfinite(X))):
+        return
+    host = np.asarray(backend.to_numpy(X))
+    bad = ~np.isfinite(host)
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    value = host[first]
+    what = "NaN" if np.isnan(value) else "infinity"
+    at = f"row {first[0]}" + (f", column {first[1]}" if len(first) > 1 else "")
+    raise ValueError(
+        f"{where}: {name} contains {what} ({at}; {int(bad.sum())} non-finite "
+        f"entr{'y' if bad.sum() == 1 else 'ies'} in all). Remove or impute the missing or "
+        f"broken values first, e.g. keep the rows {name}[np.isfinite({name}).all(axis=1)]."
+    )
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def unwrap(a):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._checks import generator, non_negative, positive_int
+from ._checks import finite_numbers, generator, non_negative, positive_int
 
 __all__ = [
     "sinusoid",
@@ -208,9 +208,10 @@ def blobs(n=300, centers=3, std=1.0, seed=0, n_features=2, center_box=(-10.0, 10
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
         k = positive_int(centers, "centers", "blobs")
         n_features = positive_int(n_features, "n_features", "blobs")
-        mu = rng.uniform(center_box[0], center_box[1], size=(k, n_features))
+        low, high = finite_numbers(center_box, "center_box", "blobs", length=2)
+        mu = rng.uniform(low, high, size=(k, n_features))
     else:
-        mu = np.asarray(centers, dtype=np.float64)
+        mu = finite_numbers(centers, "centers", "blobs")
         if mu.ndim != 2 or mu.shape[0] == 0:
             raise ValueError(
                 "blobs: centers must be a number of clusters or an array of shape "
@@ -218,7 +219,10 @@ def blobs(n=300, centers=3, std=1.0, seed=0, n_features=2, center_box=(-10.0, 10
             )
         k = mu.shape[0]
     n = positive_int(n, "n", "blobs", minimum=k)
-    stds = np.broadcast_to(np.asarray(std, dtype=np.float64), (k,))
+    stds = finite_numbers(std, "std", "blobs")
+    if stds.ndim > 1 or stds.size not in (1, k):
+        raise ValueError(f"blobs: std must be one number or one per cluster ({k}), got {std!r}.")
+    stds = np.broadcast_to(stds, (k,))
     if np.any(stds < 0):
         raise ValueError(f"blobs: std must be >= 0, got {std}.")
     Xs, ys = [], []

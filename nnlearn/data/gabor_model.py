@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import backend
-from ._checks import float_namespace, generator, non_negative, positive_int
+from ._checks import finite_numbers, float_namespace, generator, non_negative, positive_int
 
 __all__ = [
     "gabor",
@@ -244,6 +244,7 @@ def gabor_data(n=30, phi=GABOR_PHI, noise=0.1, seed=0):
     noise = non_negative(noise, "noise", "gabor_data")
     rng = generator(seed, "gabor_data")
     x = rng.uniform(-15.0, 15.0, size=n)
+    phi = finite_numbers(phi, "phi", "gabor_data", length=2)
     y = np.asarray(gabor(x, tuple(float(p) for p in phi))) + noise * rng.standard_normal(n)
     return x.reshape(n, 1), y.reshape(n, 1)
 
@@ -267,6 +268,8 @@ def gabor_loss_surface(x, y, phi0_range=(-10.0, 10.0), phi1_range=(2.5, 22.5), n
         so ``plt.contourf(*surface)`` draws it with :math:`\phi_0` horizontal.
     """
     num = positive_int(num, "num", "gabor_loss_surface", minimum=2)
+    phi0_range = finite_numbers(phi0_range, "phi0_range", "gabor_loss_surface", length=2)
+    phi1_range = finite_numbers(phi1_range, "phi1_range", "gabor_loss_surface", length=2)
     P0, P1 = np.meshgrid(np.linspace(*phi0_range, num), np.linspace(*phi1_range, num))
     x, y = backend.to_numpy(x), backend.to_numpy(y)
     return GaborSurface(P0, P1, np.asarray(gabor_loss((P0, P1), x, y)))

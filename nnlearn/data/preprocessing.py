@@ -20,7 +20,7 @@ import array_api_compat
 import numpy as np
 
 from .. import backend
-from ._checks import generator, is_array, same_length, unwrap
+from ._checks import check_finite, generator, is_array, same_length, unwrap
 
 __all__ = [
     "Split",
@@ -285,10 +285,18 @@ class StandardScaler:
         self.n_samples_seen_ = None
 
     def fit(self, X):
-        """Compute ``mean_`` and ``scale_`` from ``X`` (the training data). Returns ``self``."""
+        """Compute ``mean_`` and ``scale_`` from ``X`` (the training data). Returns ``self``.
+
+        Raises ``ValueError`` if ``X`` holds nan or inf: one missing value would
+        otherwise turn the mean and scale of its whole column into nan, and
+        every transformed sample with them. (scikit-learn raises on inf; it
+        skips nan, treating it as a missing value, which nnlearn leaves to the
+        caller to decide.)
+        """
         xp, X = _features(X, "StandardScaler.fit")
         if X.shape[0] == 0:
             raise ValueError("StandardScaler.fit: X has no rows; fit on the training data.")
+        check_finite(X, "StandardScaler.fit")
         self.mean_ = xp.mean(X, axis=0)
         self.var_ = xp.mean((X - self.mean_) ** 2, axis=0)
         std = xp.sqrt(self.var_)
@@ -386,6 +394,7 @@ class Whitener:
         n = X.shape[0]
         if n < 2:
             raise ValueError(f"Whitener.fit: needs at least 2 samples to estimate a covariance, got {n}.")
+        check_finite(X, "Whitener.fit")
         self.mean_ = xp.mean(X, axis=0)
         Xc = X - self.mean_
         cov = (Xc.T @ Xc) / n
