@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import math
 import re
+import signal
+import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -120,10 +124,35 @@ def test_number_common_mistakes_get_their_hint(answer, hint, capsys):
 
 def test_number_hint_texts_in_full(capsys):
     assert run(NUM, -NUM_REF, capsys).message == (
-        "❌ Exercise 9.1: not yet right. Hint: Your answer has the opposite sign — look for a "
-        "minus sign lost or added (for instance y − d written as d − y).")
-    assert "sum over the 8 samples where a mean is wanted" in run(NUM, 8 * NUM_REF, capsys).hint
-    assert "the ½ in ½‖y − d‖²" in run(NUM, 2 * NUM_REF, capsys).hint
+        "❌ Exercise 9.1: not yet right. Hint: Your method looks right, but a convention is off "
+        "somewhere: re-check the signs (y − d or d − y? a minus sign lost in the chain rule?) and "
+        "the constant factors (the ½ in ½‖y − d‖², the 2 that differentiating a square brings down).")
+    assert run(NUM, 8 * NUM_REF, capsys).hint == (
+        "Re-check how the 8 samples enter your computation: a sum or a mean over them, and where "
+        "each constant factor and sign belongs.")
+
+
+# Words that would say which relation holds between a wrong answer and the reference
+RELATION_WORDS = ("opposite", "twice", "half as", "times too", "times as", "too large", "too small",
+                  "transpose of", "is the transpose", "negative of", "flipped")
+
+
+def test_no_generic_hint_says_which_relation_holds(capsys):
+    # reliability.md §4: "opposite sign", "twice", "half", "×N", "transposed" each gave the answer
+    # in one step. The hint for −x, 2x and x/2 is now one and the same, so is the hint for N·x and
+    # x/N, and none of them names a relation: each wrong answer leaves several candidates open.
+    factor = {run(NUM, a, capsys).hint for a in (-NUM_REF, 2 * NUM_REF, NUM_REF / 2)}
+    samples = {run(NUM, a, capsys).hint for a in (8 * NUM_REF, NUM_REF / 8)}
+    assert len(factor) == 1 and len(samples) == 1 and factor != samples
+    hints = factor | samples | {run(SQUARE, [[1.0, 3.0], [2.0, 4.0]], capsys).hint}
+    for ex, answers in ((ARR, [-ARR_REF, 2 * ARR_REF, ARR_REF / 2, 4 * ARR_REF, ARR_REF / 4]),):
+        hints |= {run(ex, a, capsys).hint for a in answers}
+    assert len(hints) == 4          # signs and factors; the N samples (n = 8 and n = 4); orientation
+    for h in hints:
+        for word in RELATION_WORDS:
+            assert word not in h.lower(), (word, h)
+    # the orientation hint also covers the signs, so that it does not single out the transpose
+    assert "signs" in run(SQUARE, [[1.0, 3.0], [2.0, 4.0]], capsys).hint
 
 
 @pytest.mark.parametrize("answer, message", [
@@ -612,3 +641,241 @@ def test_a_singleton_axis_more_or_less_is_the_same_answer(capsys):
     assert run(row, [0.25, -1.5, 3.0], capsys).status == "correct"
     # a genuinely different layout is still explained, not reshaped
     assert run(ARR, ARR_REF.ravel(), capsys).status == "invalid"
+
+
+# --------------------------------------------------------------------------
+# Reliability (issue 12): odd and hostile answers, time limits, and hints that
+# cannot be turned into the answer
+# --------------------------------------------------------------------------
+
+TEXT_TABLE = TableExercise(
+    id="9.30", reference={"seeds": "yes", "split": "no", "test_set": "no", "one_change": "yes"},
+    hint="Check the design against the three rules.",
+    row_hints={"split": "Reread what the two set-ups share."},
+    mistakes=[Mistake({"seeds": "no"}, "Row seeds: one seed gives no spread.")],
+)
+MIXED = TableExercise(id="9.31", reference={"a": "yes", "n": 2.5, "b": "no"}, hint="Row by row.")
+HUGE = 10 ** 400
+
+
+@pytest.mark.parametrize("answer", ["6", b"6", np.array(["6"]), np.array("6"), np.str_("6"),
+                                    np.array([b"6"]), bytearray(b"6"), np.array("6", dtype=object)])
+def test_string_like_answers_are_graded_like_the_string(answer, capsys):
+    # defect 18 (checker): np.array(["6"]), np.array("6") and b"6" were accepted as the number 6
+    r = run(get_exercise("0.1"), answer, capsys)
+    assert r.status == "invalid"
+    assert r.message == run(get_exercise("0.1"), "6", capsys).message
+    assert r.message.endswith("got the string '6' — remove the quotes.")
+
+
+@pytest.mark.parametrize("exercise, answer, pattern", [
+    (NUM, HUGE, r"expected a number, got an integer with 401 digits, far larger than any float"),
+    (NUM, -HUGE, r"an integer with 401 digits"),
+    (NUM, np.array(HUGE, dtype=object), r"an integer with 401 digits"),
+    (NUM, 10 ** 5000, r"an integer with thousands of digits"),
+    (ARR, HUGE, r"expected an array of shape \(2, 3\), got a single number"),
+    (ARR, [[HUGE, 1, 1], [1, 1, 1]], r"some entries are far larger than any float"),
+    (TABLE, filled(v2=HUGE), r"row v2: expected a number, got an integer with 401 digits"),
+    (CHOICE, HUGE, r"expected one of 'a', 'b', 'c', got an integer with 401 digits"),
+    (VALUE, HUGE, r"expected one of 1, 2, 4, got an integer with 401 digits"),
+], ids=["number", "negative", "0-d object array", "5000 digits", "array", "array entry", "table",
+        "choice", "choice of values"])
+def test_numbers_too_large_for_a_float_get_a_verdict(exercise, answer, pattern, capsys):
+    r = run(exercise, answer, capsys)
+    assert r.status == "invalid" and re.search(pattern, r.message), r.message
+
+
+def test_zero_d_arrays_in_tables(capsys):
+    ex = TableExercise(id="9.32", reference={"v1": 0.5, "v2": 2.5})
+    assert run(ex, {"v1": np.array(0.5), "v2": np.float32(2.5)}, capsys).status == "correct"
+    assert run(ex, np.array({"v1": 0.5, "v2": 2.5}, dtype=object), capsys).status == "correct"
+    r = run(ex, np.array(3.0), capsys)
+    assert r.message == ("⚠️ Exercise 9.32: expected a table: a dict {row name: value} or a list of "
+                         "2 values, got a float.")
+    assert run(TEXT_TABLE, {"seeds": np.array("yes"), "split": b"no", "test_set": np.str_("no"),
+                            "one_change": "Yes "}, capsys).status == "correct"
+
+
+def test_huge_answers_and_keys_are_never_echoed_in_full(capsys):
+    big = "x" * 10_000_000
+    for exercise, answer in ((NUM, big), (ARR, big), (CHOICE, big), (PREDICT, big),
+                             (TABLE, {big[:100_000]: 1.0}), (TABLE, {10 ** 5000: 1.0}),
+                             (TABLE, filled(v1=big)), (TEXT_TABLE, {"seeds": 1, **{k: "no" for k in
+                                                                               ("split", "test_set", "one_change")}})):
+        r = run(exercise, answer, capsys)
+        assert r.status == "invalid" and len(r.message) < 300, r.message[:400]
+
+    def shouts(z, g):
+        raise ValueError(big)
+
+    r = run(DELTA, shouts, capsys)
+    assert r.message.startswith("⚠️ Exercise 9.5: your function raised ValueError: xxx")
+    assert len(r.message) < 400
+
+
+def test_text_rows_are_counted_not_named(capsys):
+    # reliability.md §4: naming "the first wrong row" of a yes/no table gave each row away
+    answer = {"seeds": "no", "split": "no", "test_set": "yes", "one_change": "yes"}
+    r = run(TEXT_TABLE, answer, capsys)
+    assert r.message == ("❌ Exercise 9.30: not yet right — 2 of the 4 rows are wrong. "
+                         "Hint: Check the design against the three rules.")
+    # neither the declared mistake of row "seeds" nor the row hint of "split" is shown:
+    # each would say which row to flip
+    r = run(TEXT_TABLE, {"seeds": "no", "split": "no", "test_set": "no", "one_change": "yes"}, capsys)
+    assert r.message.endswith("1 of the 4 rows is wrong. Hint: Check the design against the three rules.")
+    r = run(TEXT_TABLE, {"seeds": "yes", "split": "yes", "test_set": "no", "one_change": "yes"}, capsys)
+    assert "Reread" not in r.message and "split" not in r.message
+    # in a mixed table the numeric rows are still named, the text rows counted
+    assert run(MIXED, {"a": "no", "n": 2.5, "b": "no"}, capsys).message.endswith(
+        "1 of the 2 text rows is wrong. Hint: Row by row.")
+    assert "row n is the first wrong row" in run(MIXED, {"a": "no", "n": 3.5, "b": "no"}, capsys).message
+    assert run(MIXED, {"a": "yes", "n": 2.5, "b": "no"}, capsys).status == "correct"
+    r = run(TEXT_TABLE, {"seeds": "yes", "split": ..., "test_set": "no", "one_change": ...}, capsys)
+    assert r.status == "pending"
+
+
+def test_no_message_contains_the_reference_in_the_new_cases(capsys):
+    """The leak test of the module, extended to the odd answers, text tables and time limits."""
+    messages = []
+    for answer in ("0.5", b"0.25", np.array(["1.5"]), HUGE, -NUM_REF, 2 * NUM_REF,
+                   NUM_REF / 2, 8 * NUM_REF, NUM_REF / 8, NUM_REF * 1.001, np.array(NUM_REF * 3)):
+        messages.append((run(NUM, answer, capsys).message, NUM_REF))
+    for answer in (-ARR_REF, 2 * ARR_REF, ARR_REF / 4, ARR_REF.T, [[HUGE] * 3] * 2,
+                   ARR_REF.astype(str)):
+        messages.append((run(ARR, answer, capsys).message, ARR_REF))
+    for answer in (filled(v3=-math.sin(5)), filled(v4=2 * TRACE["v4"]), filled(v5=HUGE),
+                   filled(v2=b"10")):
+        # (2, 5 and 10 are rows too, but small whole numbers appear in any text)
+        messages.append((run(TABLE, answer, capsys).message,
+                         [v for v in TRACE.values() if v != round(v)]))
+    for v in messages:
+        assert_no_leak(*v)
+    for answer in ({"seeds": "no", "split": "yes", "test_set": "yes", "one_change": "no"},
+                   {"seeds": "no", "split": "no", "test_set": "no", "one_change": "yes"},
+                   {"seeds": "yes", "split": "yes", "test_set": "no", "one_change": "yes"}):
+        m = run(TEXT_TABLE, answer, capsys).message
+        assert not re.search(r"\b(yes|no)\b", m.lower()), m
+        assert not any(row in m for row in TEXT_TABLE.reference), m
+    slow = FunctionExercise(id="9.33", reference=lambda x: math.sin(x) * 7.0,
+                            inputs=lambda rng: {"x": 0.4125}, time_limit=0.2)
+
+    def endless(x):
+        while True:
+            pass
+
+    assert_no_leak(run(slow, endless, capsys).message, math.sin(0.4125) * 7.0)
+
+
+def test_a_function_past_the_time_limit_is_stopped(capsys):
+    if not core._alarm_available():
+        pytest.skip("needs the main thread of a Unix process (signal.setitimer)")
+    ex = FunctionExercise(id="9.34", reference=lambda x: 2 * x, trials=3,
+                          inputs=lambda rng: {"x": float(rng.uniform(1, 2))}, time_limit=0.3)
+
+    def endless(x):
+        while True:
+            pass
+
+    def stubborn(x):                     # catches the first interruption and carries on
+        try:
+            while True:
+                pass
+        except BaseException:
+            pass
+        while True:
+            pass
+
+    for f in (endless, stubborn, lambda x: time.sleep(60)):
+        t0 = time.monotonic()
+        r = run(ex, f, capsys)
+        took = time.monotonic() - t0
+        assert r.status == "invalid" and took < 5, took
+        assert re.fullmatch(r"⚠️ Exercise 9\.34: your function was stopped after 0\.3 s without "
+                            r"returning \(called with x=1\.\d+\) — an endless loop, or far more "
+                            r"work than the task needs\?", r.message), r.message
+    # the timer and the handler are put back as they were
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+    # a function within the limit passes, and the limit is over all the trials of one check
+    assert run(ex, lambda x: 2 * x, capsys).status == "correct"
+    assert run(ex, lambda x: (time.sleep(0.15), 2 * x)[1], capsys).status == "invalid"
+
+
+def test_off_the_main_thread_a_slow_function_is_reported_still_running(capsys):
+    stop = threading.Event()
+    ex = FunctionExercise(id="9.35", reference=lambda x: 2 * x, trials=1,
+                          inputs=lambda rng: {"x": 1.5}, time_limit=0.3)
+
+    def slow(x):
+        stop.wait(60)
+        return 2 * x
+
+    results = []
+    worker = threading.Thread(target=lambda: results.append(ex.evaluate(slow)))
+    worker.start()
+    worker.join(20)
+    stop.set()
+    (r,) = results
+    assert r.message == ("⚠️ Exercise 9.35: your function has not returned after 0.3 s (called "
+                         "with x=1.5) and is still running in the background — an endless loop? "
+                         "Interrupt or restart the kernel to stop it.")
+    results.clear()
+    worker = threading.Thread(target=lambda: results.append(ex.evaluate(lambda x: 2 * x)))
+    worker.start()
+    worker.join(20)
+    assert results[0].status == "correct"
+
+
+def test_the_time_limit_is_configurable(monkeypatch):
+    ex = FunctionExercise(id="9.36", reference=lambda x: x, inputs=lambda rng: {"x": 1.0})
+    assert core._time_limit(ex.time_limit) == core.TIME_LIMIT == 5.0
+    monkeypatch.setenv("NNLEARN_CHECK_TIME_LIMIT", "12.5")
+    assert core._time_limit(None) == 12.5
+    assert core._time_limit(2) == 2.0
+    monkeypatch.setenv("NNLEARN_CHECK_TIME_LIMIT", "0")
+    assert core._time_limit(None) is None
+    monkeypatch.setenv("NNLEARN_CHECK_TIME_LIMIT", "soon")
+    with pytest.raises(ValueError, match="NNLEARN_CHECK_TIME_LIMIT must be a number of seconds"):
+        core._time_limit(None)
+
+
+class _BrokenFloat:
+    def __float__(self):
+        raise RuntimeError("no float today")
+
+
+class _Exits:
+    def __float__(self):
+        raise SystemExit(3)
+
+
+class _Hostile:
+    def __getattr__(self, name):
+        raise RuntimeError("do not touch")
+
+
+def test_nothing_a_learner_hands_in_escapes_check(capsys):
+    def exits(z, g):
+        sys.exit(1)
+
+    looped = []
+    looped.append(looped)
+    cases = [(NUM, _BrokenFloat(), "expected a number, got a _BrokenFloat, which could not be turned "
+                                   "into one (RuntimeError: no float today)."),
+             (NUM, _Exits(), "could not be checked: reading it raised SystemExit: 3"),
+             (NUM, _Hostile(), "could not be checked: reading it raised RuntimeError: do not touch"),
+             (ARR, looped, "expected an array of shape (2, 3)"),
+             (NUM, looped, "expected a single number, got a list of 1 item."),
+             (VALUE, _BrokenFloat(), "expected one of 1, 2, 4, got a _BrokenFloat."),
+             (ARR, (v for v in range(6)), "got a generator (an iterator: turn it into a list or an "
+                                          "array first)."),
+             (DELTA, exits, "your function raised SystemExit: 1 when called with z of shape (4, 3), "
+                            "g of shape (4, 3) — a function to check must return its result, not exit.")]
+    for exercise, answer, text in cases:
+        r = run(exercise, answer, capsys)
+        assert r.status == "invalid" and text in r.message, r.message
+    # Ctrl-C is the learner's own wish: it is not swallowed
+    def interrupted(z, g):
+        raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        DELTA.check(interrupted)

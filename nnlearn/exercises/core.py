@@ -13,9 +13,16 @@ An exercise is declared, not programmed: a chapter module lists entries such as
 4. *incorrect* — otherwise. The hint comes from the first matching mistake:
    the exercise's own :class:`Mistake` entries first, then the generic ones
    (sign flipped, twice or half as large, :math:`N` times too large or too
-   small, transposed), then "very close", then the exercise's ``hint``.
+   small, transposed), then "very close", then the exercise's ``hint``. A
+   generic hint names the concept to re-check (signs and constant factors; a
+   sum or a mean over the samples; rows and columns), never the relation it
+   detected, so that it cannot be turned into the answer in one step.
 
-No message ever contains the reference answer. Numbers are compared on the
+No message ever contains the reference answer, and none echoes an answer of
+unbounded size (long strings and keys are cut short). A learner's function
+runs under a time limit (:data:`TIME_LIMIT`), and nothing a learner hands in
+(a function that raises, even ``SystemExit``; an object whose ``__float__``
+fails) makes :meth:`Exercise.check` raise. Numbers are compared on the
 host with NumPy whatever the backend: the learner may answer with a Python
 number, a list, a NumPy array, a PyTorch tensor or an nnlearn ``Tensor``.
 """
@@ -25,9 +32,13 @@ from __future__ import annotations
 import copy
 import inspect
 import math
+import numbers
 import os
 import re
+import signal
 import sys
+import threading
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -53,20 +64,22 @@ _ICON = {"correct": "✅", "incorrect": "❌", "pending": "⏳", "invalid": "⚠
 _PENDING_TEXT = "not yet answered — replace the ... with your answer and run the cell again."
 _DEFAULT_HINT = "Go back over the task one step at a time."
 
-# Generic hints, shared by every kind. None of them contains a value.
-HINT_SIGN = ("Your answer has the opposite sign — look for a minus sign lost or "
-             "added (for instance y − d written as d − y).")
-HINT_DOUBLE = ("Your answer is twice as large as it should be — a factor ½ missing "
-               "(the ½ in ½‖y − d‖² cancels the 2 from differentiating the square) "
-               "or a term counted twice?")
-HINT_HALF = ("Your answer is half as large as it should be — a factor 2 missing "
-             "(differentiating a square brings down a 2) or a ½ applied twice?")
-HINT_N_LARGE = ("Your answer is {n} times too large — a sum over the {n} samples "
-                "where a mean is wanted?")
-HINT_N_SMALL = ("Your answer is {n} times too small — a mean over the {n} samples "
-                "where a sum is wanted?")
-HINT_TRANSPOSE = ("Your array is the transpose of the expected one — check which index "
-                  "runs along the rows and which along the columns.")
+# Generic hints, shared by every kind. None of them contains a value, and none says
+# which relation holds between the answer and the reference: each names a concept
+# to re-check that covers several slips (a sign and a factor ½ or 2; a sum or a mean
+# over the N samples; rows and columns), so that no single wrong answer plus its
+# hint gives the right answer away in one step.
+HINT_FACTOR = ("Your method looks right, but a convention is off somewhere: re-check the "
+               "signs (y − d or d − y? a minus sign lost in the chain rule?) and the constant "
+               "factors (the ½ in ½‖y − d‖², the 2 that differentiating a square brings down).")
+HINT_SAMPLES = ("Re-check how the {n} samples enter your computation: a sum or a mean over "
+                "them, and where each constant factor and sign belongs.")
+HINT_ORIENTATION = ("Re-check the orientation of your array and its signs: which index runs "
+                    "along the rows and which along the columns, and the sign of each term.")
+# Former names, one concept each now (the relation they named is no longer said).
+HINT_SIGN = HINT_DOUBLE = HINT_HALF = HINT_FACTOR
+HINT_N_LARGE = HINT_N_SMALL = HINT_SAMPLES
+HINT_TRANSPOSE = HINT_ORIENTATION
 HINT_CLOSE = ("Very close, but not within the tolerance — keep more decimal places, "
               "or compute the number in code instead of rounding by hand.")
 HINT_CLOSE_FUNCTION = ("Your function's outputs are close to the expected ones but not "
@@ -170,11 +183,40 @@ def _shape(t) -> str:
     return "(" + ", ".join(str(int(d)) for d in t) + ("," if len(t) == 1 else "") + ")"
 
 
+def _short(x, limit: int = 40) -> str:
+    """``repr(x)``, cut to ``limit`` characters (a 10 MB answer is never echoed)."""
+    try:
+        text = repr(x)
+    except Exception:  # noqa: BLE001 - an int too long to print, a broken __repr__
+        return f"<{type(x).__name__} too long to print>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _text_of(x):
+    """The text of a string-like answer (``str``, ``bytes``, a NumPy string or a
+    one-element array of strings), else None: all are graded as the same string."""
+    if isinstance(x, str):
+        return str(x)
+    if isinstance(x, (bytes, bytearray)):
+        return bytes(x).decode("utf-8", errors="replace")
+    if isinstance(x, np.ndarray) and x.dtype.kind in "US" and x.size == 1:
+        return _text_of(x.reshape(())[()])
+    if isinstance(x, np.ndarray) and x.dtype == object and x.size == 1 \
+            and isinstance(x.reshape(())[()], (str, bytes)):
+        return _text_of(x.reshape(())[()])
+    return None
+
+
 def _describe(x) -> str:
     """A few words for what the learner gave, for 'expected ..., got ...'."""
     x = _unwrap(x)
-    if isinstance(x, str):
-        s = x if len(x) <= 30 else x[:27] + "..."
+    text = _text_of(x)
+    if text is not None:
+        s = text if len(text) <= 30 else text[:27] + "..."
         return f"the string {s!r}"
     if isinstance(x, bool) or x is None:
         return repr(x)
@@ -188,19 +230,48 @@ def _describe(x) -> str:
     if isinstance(x, dict):
         return f"a dict of {len(x)} item{'s' if len(x) != 1 else ''}"
     if isinstance(x, complex):
-        return f"the complex number {x}"
+        return f"the complex number {_short(x)}"
+    if inspect.isgenerator(x) or (hasattr(x, "__next__") and hasattr(x, "__iter__")):
+        return "a generator (an iterator: turn it into a list or an array first)"
     name = type(x).__name__
     return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
 
 
+def _safe_describe(x) -> str:
+    try:
+        return _describe(x)
+    except Exception:  # noqa: BLE001 - a hostile object
+        return "an object"
+
+
 def _contains_ellipsis(x) -> bool:
-    if x is ...:
-        return True
-    if isinstance(x, (list, tuple)):
-        return any(_contains_ellipsis(v) for v in x)
-    if isinstance(x, np.ndarray) and x.dtype == object:
-        return any(v is ... for v in x.ravel())
+    """Whether ``...`` occurs in ``x`` or in its (nested) lists and tuples;
+    iterative, and safe on a list that contains itself."""
+    stack, seen = [x], set()
+    while stack:
+        v = stack.pop()
+        if v is ...:
+            return True
+        if isinstance(v, (list, tuple)):
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            stack.extend(v)
+        elif isinstance(v, np.ndarray) and v.dtype == object:
+            if any(e is ... for e in v.ravel()):
+                return True
     return False
+
+
+def _huge(x) -> str:
+    """How to describe a number too large for a float."""
+    if isinstance(x, numbers.Integral):
+        try:
+            digits = len(str(abs(int(x))))
+            return f"an integer with {digits} digits"
+        except ValueError:  # more digits than Python will print
+            return "an integer with thousands of digits"
+    return "a number"
 
 
 def _as_number(x) -> float:
@@ -208,10 +279,10 @@ def _as_number(x) -> float:
     if x is ... or x is None:
         raise _Pending
     x = _unwrap(x)
-    if isinstance(x, str):
+    if _text_of(x) is not None:
         raise _Invalid(f"expected a number, got {_describe(x)} — remove the quotes.")
-    if isinstance(x, bool):
-        raise _Invalid(f"expected a number, got {x!r}.")
+    if isinstance(x, (bool, np.bool_)):
+        raise _Invalid(f"expected a number, got {bool(x)!r}.")
     if isinstance(x, complex):
         raise _Invalid(f"expected a real number, got {_describe(x)}.")
     if callable(x) and not _is_array(x):
@@ -229,10 +300,20 @@ def _as_number(x) -> float:
         x = a.reshape(())[()]
         if isinstance(x, (np.bool_, bool)):
             raise _Invalid(f"expected a number, got the boolean {bool(x)}.")
+        if isinstance(x, (complex, np.complexfloating)):
+            raise _Invalid(f"expected a real number, got the complex number {_short(x)}.")
+        if x is ... or x is None:
+            raise _Pending
     try:
         v = float(x)
+    except OverflowError:
+        raise _Invalid(f"expected a number, got {_huge(x)}, far larger than any float "
+                       "(about 1.8e308 at most).") from None
     except (TypeError, ValueError):
         raise _Invalid(f"expected a number, got {_describe(x)}.") from None
+    except Exception as e:  # noqa: BLE001 - a learner's object with a broken __float__
+        raise _Invalid(f"expected a number, got {_describe(x)}, which could not be turned into "
+                       f"one ({type(e).__name__}: {_clip(str(e), 100)}).") from None
     if not math.isfinite(v):
         raise _Invalid(f"expected a finite number, got {v} — a division by zero or an "
                        "overflow somewhere?")
@@ -249,10 +330,14 @@ def _as_array(x, shape: tuple) -> np.ndarray:
     x = _unwrap(x)
     if _contains_ellipsis(x):
         raise _Pending
-    if isinstance(x, (str, bool, dict, set, complex)) or (callable(x) and not _is_array(x)):
+    if _text_of(x) is not None and not (_is_array(x) and len(x.shape) > 0):
+        raise _Invalid(f"expected {want}, got {_describe(x)}.")
+    if isinstance(x, (bool, dict, set, complex)) or (callable(x) and not _is_array(x)):
         raise _Invalid(f"expected {want}, got {_describe(x)}.")
     if isinstance(x, (int, float, np.number)) or (_is_array(x) and len(x.shape) == 0):
         raise _Invalid(f"expected {want}, got a single number.")
+    if inspect.isgenerator(x) or (hasattr(x, "__next__") and not _is_array(x)):
+        raise _Invalid(f"expected {want}, got {_describe(x)}.")
     if _is_array(x):
         a = backend.to_numpy(x)
     else:
@@ -263,10 +348,15 @@ def _as_array(x, shape: tuple) -> np.ndarray:
         except ValueError:
             raise _Invalid(f"expected {want}, but the rows of your nested list have "
                            "different lengths.") from None
+        except RecursionError:
+            raise _Invalid(f"expected {want}, got a list that contains itself.") from None
     if a.dtype == object:
         try:
             a = a.astype(float)
-        except (TypeError, ValueError):
+        except OverflowError:
+            raise _Invalid(f"expected {want} of numbers, but some entries are far larger than "
+                           "any float (about 1.8e308 at most).") from None
+        except Exception:  # noqa: BLE001 - not numbers, ragged rows, broken __float__
             raise _Invalid(f"expected {want} of numbers, but some entries are not numbers "
                            "(or the rows have different lengths).") from None
     if a.dtype.kind in "US":
@@ -355,14 +445,14 @@ class Mistake:
 
 def _generic_candidates(refs: list, n: int | None, transpose: bool = True) -> list:
     """The generic mistakes as (mistaken values, hint), one value per trial."""
-    out = [([-r for r in refs], HINT_SIGN),
-           ([2.0 * r for r in refs], HINT_DOUBLE),
-           ([0.5 * r for r in refs], HINT_HALF)]
+    out = [([-r for r in refs], HINT_FACTOR),
+           ([2.0 * r for r in refs], HINT_FACTOR),
+           ([0.5 * r for r in refs], HINT_FACTOR)]
     if n is not None and n > 2:
-        out += [([n * r for r in refs], HINT_N_LARGE.format(n=n)),
-                ([r / n for r in refs], HINT_N_SMALL.format(n=n))]
+        out += [([n * r for r in refs], HINT_SAMPLES.format(n=n)),
+                ([r / n for r in refs], HINT_SAMPLES.format(n=n))]
     if transpose and all(np.ndim(r) == 2 and r.shape[0] == r.shape[1] for r in refs):
-        out.append(([r.T for r in refs], HINT_TRANSPOSE))
+        out.append(([r.T for r in refs], HINT_ORIENTATION))
     return out
 
 
@@ -454,6 +544,15 @@ class Exercise:
             status, text, extra = "pending", (str(p) or _PENDING_TEXT), {}
         except _Invalid as e:
             status, text, extra = "invalid", str(e), {}
+        except (Exception, SystemExit) as e:  # noqa: BLE001 - check() never raises on an answer
+            try:
+                detail = _clip(str(e), 100)
+            except Exception:  # noqa: BLE001
+                detail = ""
+            status, extra = "invalid", {}
+            text = (f"your answer ({_safe_describe(answer)}) could not be checked: reading it raised "
+                    f"{type(e).__name__}" + (f": {detail}" if detail else "")
+                    + " — give a plain number, list, array, dict or function.")
         head = f"{_ICON[status]} Exercise {self.id}:"
         hint = None
         if status == "correct":
@@ -562,10 +661,13 @@ class ArrayExercise(Exercise):
 def _describe_value(v) -> str:
     v = _unwrap(v)
     if isinstance(v, (int, float, np.number)) and not isinstance(v, bool):
-        return f"{float(v):.3g}"
+        try:
+            return f"{float(v):.3g}"
+        except (OverflowError, TypeError, ValueError):
+            return _huge(v)
     if _is_array(v):
         a = backend.to_numpy(v)
-        if a.ndim == 0:
+        if a.ndim == 0 and a.dtype.kind in "iuf":
             return f"{float(a):.3g}"
         if a.size <= 3 and a.dtype.kind in "iuf":
             return np.array2string(a, precision=3, separator=", ")
@@ -584,6 +686,92 @@ def _describe_call(args: dict) -> str:
 
 def _small(*values) -> bool:
     return all(np.size(backend.to_numpy(_unwrap(v))) <= 3 for v in values)
+
+
+#: Seconds a learner's function may run in one :meth:`FunctionExercise.check`
+#: (all its calls together) before it is stopped; ``None`` or 0: no limit.
+#: The environment variable ``NNLEARN_CHECK_TIME_LIMIT`` overrides it, and an
+#: exercise may set its own ``time_limit``.
+TIME_LIMIT = 5.0
+
+
+def _time_limit(own):
+    if own is not None:
+        return float(own) or None
+    env = os.environ.get("NNLEARN_CHECK_TIME_LIMIT", "").strip()
+    if env:
+        try:
+            return float(env) or None
+        except ValueError:
+            raise ValueError(f"NNLEARN_CHECK_TIME_LIMIT must be a number of seconds, got {env!r}") from None
+    return TIME_LIMIT or None
+
+
+class _TimeUp(BaseException):
+    """Raised inside a learner's function whose time is up (a BaseException, so that
+    the learner's own ``except Exception`` does not swallow it)."""
+
+
+class _StillRunning(Exception):
+    """A learner's function, run in a worker thread, has not returned in time."""
+
+
+def _alarm_available() -> bool:
+    """``signal.setitimer`` can interrupt the call: a Unix process's main thread
+    (Jupyter, Colab, a script) with no other real-time timer running."""
+    return (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+            and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
+
+
+def _call_with_time_limit(call, seconds):
+    """``call()``, stopped after ``seconds``.
+
+    On the main thread of a Unix process a real-time timer raises
+    :class:`_TimeUp` inside the call (and again every 0.25 s, should the call
+    catch it), so the learner's function really stops, unless it catches every
+    exception inside its loop (a bare ``except:`` around the loop's body),
+    which only interrupting the kernel stops. Elsewhere the call runs
+    in a daemon thread that is waited for ``seconds``; if it has not returned
+    then, :class:`_StillRunning` is raised and the thread is left running
+    (Python cannot stop a thread).
+    """
+    if seconds is None or seconds <= 0:
+        return call()
+    if _alarm_available():
+        active = [True]
+
+        def on_alarm(signum, frame):
+            if active[0]:
+                raise _TimeUp
+
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, seconds, 0.25)
+            try:
+                return call()
+            finally:
+                active[0] = False
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    outcome = {}
+    name = backend.current().name
+
+    def work():
+        try:
+            with backend.use(name):  # the caller's backend, in this thread too
+                outcome["value"] = call()
+        except BaseException as e:  # noqa: BLE001 - handed over to the caller
+            outcome["error"] = e
+
+    worker = threading.Thread(target=work, name="nnlearn-check", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise _StillRunning
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
 
 
 @dataclass(kw_only=True)
@@ -617,6 +805,12 @@ class FunctionExercise(Exercise):
         argument) or None (do not look for it).
     output_names : sequence of str, optional
         Names of the outputs when the function returns a tuple, for messages.
+    time_limit : float, optional
+        Seconds the learner's function may take over all trials of one check;
+        ``None`` uses :data:`TIME_LIMIT` (5 s, or ``NNLEARN_CHECK_TIME_LIMIT``).
+        A function still running then is stopped (on the main thread of a Unix
+        process, as in Jupyter and Colab; elsewhere it is left running in a
+        worker thread) and the check reports it as invalid.
     """
 
     reference: Callable
@@ -626,6 +820,7 @@ class FunctionExercise(Exercise):
     atol: float = 1e-8
     n: Any = "auto"
     output_names: Sequence[str] = ()
+    time_limit: float | None = None
 
     def _n(self, args: dict):
         if self.n is None or isinstance(self.n, int):
@@ -663,7 +858,9 @@ class FunctionExercise(Exercise):
         refs, several = zip(*(self._outputs(self.reference, args) for args in trials))
         several = several[0]
         names = list(self.output_names) or [f"output {i + 1}" for i in range(len(refs[0]))]
-        gots = [self._learner_outputs(fn, args, ref, names, several)
+        limit = _time_limit(self.time_limit)
+        deadline = None if limit is None else time.monotonic() + limit
+        gots = [self._learner_outputs(fn, args, ref, names, several, deadline, limit)
                 for args, ref in zip(trials, refs)]
 
         flat_got = [o for outs in gots for o in outs]
@@ -686,21 +883,39 @@ class FunctionExercise(Exercise):
                          f"{_describe_value(got[0])})")
         return "incorrect", hint, {"inputs": trials, "where": where}
 
-    def _learner_outputs(self, fn, args: dict, ref: list, names: list, several: bool) -> list:
-        """Run the learner's function once; its outputs as host arrays shaped like ``ref``."""
+    def _learner_outputs(self, fn, args: dict, ref: list, names: list, several: bool,
+                         deadline=None, limit=None) -> list:
+        """Run the learner's function once (within the time left before
+        ``deadline``); its outputs as host arrays shaped like ``ref``."""
         call = _describe_call(args)
+        values = copy.deepcopy(list(args.values()))
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.01)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                out = fn(*copy.deepcopy(list(args.values())))
+                out = _call_with_time_limit(lambda: fn(*values), left)
             except NotImplementedError:
                 raise _Pending from None
-            except Exception as e:  # the learner's bug, reported in one sentence
-                detail = f": {e}" if str(e) else ""
+            except _TimeUp:
+                raise _Invalid(f"your function was stopped after {limit:g} s without returning "
+                               f"(called with {call}) — an endless loop, or far more work than "
+                               "the task needs?") from None
+            except _StillRunning:
+                raise _Invalid(f"your function has not returned after {limit:g} s (called with "
+                               f"{call}) and is still running in the background — an endless "
+                               "loop? Interrupt or restart the kernel to stop it.") from None
+            except (Exception, SystemExit) as e:  # the learner's bug, reported in one sentence
+                try:
+                    text = str(e)
+                except Exception:  # noqa: BLE001 - a broken __str__
+                    text = ""
+                detail = f": {_clip(text)}" if text else ""
                 tip = ""
-                if isinstance(e, TypeError) and "converted to Python scalars" in str(e):
+                if isinstance(e, TypeError) and "converted to Python scalars" in text:
                     tip = (" — the math module works on single numbers only; NumPy's "
                            "functions (np.exp, ...) work on whole arrays")
+                if isinstance(e, SystemExit):
+                    tip = " — a function to check must return its result, not exit"
                 raise _Invalid(f"your function raised {type(e).__name__}{detail} when "
                                f"called with {call}{tip}.") from None
         if out is ... or (isinstance(out, (tuple, list)) and _contains_ellipsis(out)):
@@ -788,13 +1003,19 @@ class TableExercise(Exercise):
         if answer is ... or answer is None:
             raise _Pending
         answer = _unwrap(answer)
+        if _is_array(answer) and len(getattr(answer, "shape", ())) == 0:
+            answer = backend.to_numpy(answer).reshape(())[()]   # a 0-d array: its one value
+            if isinstance(answer, np.generic):
+                answer = answer.item()
+            if answer is ... or answer is None:
+                raise _Pending
         listing = ", ".join(rows)
         if isinstance(answer, Mapping):
-            given = {str(k): v for k, v in answer.items()}
+            given = {(k if isinstance(k, str) else _short(k)): v for k, v in answer.items()}
             extra = [k for k in given if k not in ref]
             if extra:
-                raise _Invalid(f"your table has a row {extra[0]!r} that the exercise does not "
-                               f"have; its rows are {listing}.")
+                raise _Invalid(f"your table has a row {_short(extra[0])} that the exercise does "
+                               f"not have; its rows are {listing}.")
             missing = [k for k in rows if k not in given]
             if missing:
                 raise _Invalid(f"your table has no row {missing[0]!r}; the rows are {listing} "
@@ -807,21 +1028,22 @@ class TableExercise(Exercise):
         else:
             raise _Invalid(f"expected a table: a dict {{row name: value}} or a list of "
                            f"{len(rows)} values, got {_describe(answer)}.")
-        unfilled = []
+        unfilled, wrong_text, first_wrong = [], [], None
+        text_rows = [row for row in rows if isinstance(ref[row], str)]
         for row in rows:
             v, r = given[row], ref[row]
-            if v is ... or v is None:
+            if v is ... or v is None or (isinstance(v, np.ndarray) and v.size == 1
+                                         and v.dtype == object and v.reshape(())[()] is ...):
                 unfilled.append(row)
                 continue
             if isinstance(r, str):
-                if not isinstance(v, str):
+                text = _text_of(_unwrap(v))
+                if text is None:
                     raise _Invalid(f"row {row}: expected text, got {_describe(v)}.")
-                if _norm(v) != _norm(r):
-                    hint = next((m.hint for m in self.mistakes
-                                 if isinstance(m.answer, Mapping) and row in m.answer
-                                 and _norm(str(m.answer[row])) == _norm(v)),
-                                self.row_hints.get(row, self.hint))
-                    return "incorrect", hint, {"where": f" — row {row} is the first wrong row"}
+                if _norm(text) != _norm(r):
+                    wrong_text.append(row)
+                continue
+            if first_wrong is not None:
                 continue
             try:
                 a = np.asarray(_as_number(v))
@@ -837,7 +1059,17 @@ class TableExercise(Exercise):
                         if isinstance(m.answer, Mapping) and row in m.answer]
             hint = _diagnose([a], [rr], specific, None, self.rtol, self.atol, HINT_CLOSE,
                              self.row_hints.get(row, self.hint))
+            first_wrong = (row, hint)
+        if first_wrong is not None:
+            row, hint = first_wrong
             return "incorrect", hint, {"where": f" — row {row} is the first wrong row"}
+        if wrong_text:
+            # Rows of text take few values (yes/no): naming the wrong one would give it
+            # away, and so would a hint written for that row. Say how many, and the general hint.
+            k, m = len(wrong_text), len(text_rows)
+            kind = "rows" if m == len(rows) else "text rows"
+            where = f" — {k} of the {m} {kind} {'is' if k == 1 else 'are'} wrong"
+            return "incorrect", self.hint, {"where": where}
         if unfilled:
             if len(unfilled) == len(rows):
                 raise _Pending
@@ -873,18 +1105,26 @@ class ChoiceExercise(Exercise):
     reference: Any
 
     def _normal(self, v):
-        if isinstance(v, str):
-            return _norm(v).strip("()[]").rstrip(".)").strip()
+        text = _text_of(v)
+        if text is not None:
+            return _norm(text[:1000]).strip("()[]").rstrip(".)").strip()  # no option is longer
         return v
 
     def _matches(self, a, b) -> bool:
         a, b = self._normal(a), self._normal(b)
         if isinstance(a, str) or isinstance(b, str):
             return isinstance(a, str) and isinstance(b, str) and a == b
+        if isinstance(a, (bool, np.bool_)) != isinstance(b, (bool, np.bool_)):
+            return False
         try:
             return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
-        except (TypeError, ValueError):
-            return a == b
+        except OverflowError:
+            return False
+        except Exception:  # noqa: BLE001 - not a number: compare as objects
+            try:
+                return bool(a == b)
+            except Exception:  # noqa: BLE001
+                return False
 
     def judge(self, answer):
         if answer is ... or answer is None:
@@ -896,7 +1136,8 @@ class ChoiceExercise(Exercise):
         listing = ", ".join(repr(o) if isinstance(o, str) else str(o) for o in opts)
         chosen = next((o for o in opts if self._matches(answer, o)), None)
         if chosen is None:
-            got = repr(answer) if isinstance(answer, str) else _describe_value(answer)
+            text = _text_of(answer)
+            got = _short(text) if text is not None else _describe_value(answer)
             raise _Invalid(f"expected one of {listing}, got {got}.")
         if self._matches(chosen, self.reference):
             return "correct", "", {}
