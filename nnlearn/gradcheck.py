@@ -68,6 +68,15 @@ def _as_float(value, where: str) -> float:
     return float(value.item() if hasattr(value, "item") else value)
 
 
+def _check_step(value, where, name, positive=True):
+    """Raise unless ``value`` is a finite real number > 0 (or >= 0)."""
+    ok = (isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
+          and math.isfinite(value) and (value > 0 if positive else value >= 0))
+    if not ok:
+        raise ValueError(f"{where}: {name} must be a finite number {'>' if positive else '>='} 0, "
+                         f"got {value!r}")
+
+
 def _is_float_array(arr) -> bool:
     return "float" in str(arr.dtype)
 
@@ -93,7 +102,15 @@ def numerical_gradient(f, x, eps: float = 1e-6):
         for every entry :math:`i`. The step actually taken is read back from
         the array, so that rounding in float32 does not bias the quotient.
     """
+    _check_step(eps, "numerical_gradient", "eps")
+    if not callable(f):
+        raise TypeError(f"numerical_gradient: f must be a function, got {type(f).__name__}")
     arr = x.data if isinstance(x, Tensor) else x
+    if not hasattr(arr, "dtype") or not hasattr(arr, "shape"):
+        raise TypeError(
+            f"numerical_gradient: x must be a Tensor or an array of floats (it is perturbed in "
+            f"place), got {type(x).__name__}; write e.g. np.array({type(x).__name__}(...), dtype=float)."
+        )
     if not _is_float_array(arr):
         raise TypeError(
             f"numerical_gradient: x must hold floating-point numbers, got dtype {arr.dtype}; "
@@ -119,6 +136,9 @@ class _Comparison:
     """Analytic and numerical gradients of every checked input."""
 
     def __init__(self, f, inputs, eps):
+        if not callable(f):
+            raise TypeError(f"gradcheck: f must be a function of the inputs, got {type(f).__name__}")
+        _check_step(eps, "gradcheck", "eps")
         checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
         if not checked:
             raise ValueError(
@@ -221,6 +241,7 @@ def gradcheck(f, *inputs, eps: float = 1e-6, tiny: float = 1e-8) -> float:
     number that CS231n's notes (and the book) discuss. See
     :func:`assert_gradients_close` for a check that raises.
     """
+    _check_step(tiny, "gradcheck", "tiny")
     c = _Comparison(f, inputs, eps)
     return c.worst(lambda a, n: _relative_errors(a, n, tiny))[0]
 
@@ -244,6 +265,8 @@ def assert_gradients_close(f, *inputs, eps: float = 1e-6, tol: float = 1e-5,
         The largest relative error (as :func:`gradcheck` with ``tiny=1e-8``),
         when every entry passes.
     """
+    _check_step(tol, "assert_gradients_close", "tol", positive=False)
+    _check_step(atol, "assert_gradients_close", "atol", positive=False)
     c = _Comparison(f, inputs, eps)
     noise = atol * max(1.0, abs(c.f_value))
     ratio, i, idx, a, n = c.worst(

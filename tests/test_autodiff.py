@@ -401,3 +401,22 @@ def test_path_products_of_an_unrelated_input_and_of_the_input_itself():
     assert path_products(x, x).column("product") == [1.0, 1.0]
     with pytest.raises(ValueError, match="max_rows must be a positive integer"):
         path_products(y, x, max_rows=0)
+
+
+def test_arguments_found_by_the_probe_get_clear_errors():
+    import numpy as np
+    from nnlearn.autodiff import finite_difference
+    with pytest.raises(ValueError, match="the step h must be a finite number > 0, got 0"):
+        finite_difference(lambda x: x * 2, wrt="x", h=0, x=1.0)
+    with pytest.raises(ValueError, match="the step h must be a finite number > 0"):
+        trace(lambda x: x * 2, x=1.0).check_gradients(h=float("nan"))
+    with pytest.raises(TypeError, match=r"path_products\(y, x\) needs two Values .* x is a float"):
+        path_products(Value(2.0) * 3, 2.0)
+    with pytest.raises(ZeroDivisionError, match=r"^division by zero: the denominator is 0 \(numerator 1\)\.$"):
+        Value(1.0) / 0
+    with pytest.raises(ValueError, match=r"^'w' = -4 is negative and cannot be raised to the non-integer power 0.5"):
+        Value(-4.0, label="w") ** 0.5
+    # a 0-d NumPy array holds one number, as a NumPy scalar does
+    assert Value(np.array(2.5)).data == Value(np.float64(2.5)).data == 2.5
+    with pytest.raises(TypeError, match="Value needs a real number"):
+        Value(np.array([1.0, 2.0]))

@@ -544,7 +544,7 @@ def test_whitening_with_eps_and_singular_data(method):
 def test_whitener_errors():
     with pytest.raises(ValueError, match="method must be 'zca' or 'pca'"):
         D.Whitener(method="svd")
-    with pytest.raises(ValueError, match="eps must be a number >= 0"):
+    with pytest.raises(ValueError, match="eps must be a finite number >= 0"):
         D.Whitener(eps=-1)
     with pytest.raises(ValueError, match="not fitted yet"):
         D.Whitener().transform(np.zeros((3, 2)))
@@ -744,3 +744,39 @@ def test_generators_refuse_non_finite_parameters(call, pattern):
 def test_one_std_per_cluster_still_works():
     X, y = D.blobs(n=3000, centers=[[0.0, 0.0], [50.0, 50.0]], std=[0.5, 2.0], seed=0)
     np.testing.assert_allclose([X[y == 0].std(), X[y == 1].std()], [0.5, 2.0], rtol=0.05)
+
+
+@pytest.mark.parametrize("call, error, pattern", [
+    (lambda: D.DataLoader((r for r in np.zeros((4, 2))), np.zeros(4)), TypeError,
+     r"DataLoader: X must be an array with one row per sample, got a generator"),
+    (lambda: D.DataLoader(None), TypeError, r"DataLoader: X must be an array .* got None"),
+    (lambda: D.DataLoader({"a": 1}), TypeError, r"DataLoader: X must be an array .* got a dict"),
+    (lambda: D.train_val_test_split(None, np.zeros(4)), TypeError,
+     r"train_val_test_split: X must be an array .* got None"),
+    (lambda: D.StandardScaler().fit(np.full((3, 2), "a")), TypeError,
+     r"StandardScaler.fit: X must hold numbers, got an array of dtype <U1"),
+    (lambda: D.StandardScaler().fit(np.ones((3, 2)) + 1j), TypeError,
+     r"StandardScaler.fit: X holds complex numbers"),
+    (lambda: D.StandardScaler().fit(np.ones((3, 2))).transform(np.full((1, 2), np.nan)), ValueError,
+     r"StandardScaler.transform: X contains NaN"),
+    (lambda: D.Whitener(eps=float("inf")), ValueError, r"Whitener: eps must be a finite number >= 0"),
+    (lambda: D.Whitener(eps=float("nan")), ValueError, r"Whitener: eps must be a finite number >= 0"),
+    (lambda: D.gabor("abc", (1.0, 2.0)), TypeError, r"^gabor: expected numbers or arrays of numbers"),
+])
+def test_wrong_kinds_of_input_found_by_the_probe_are_named(call, error, pattern):
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+def test_lists_are_arrays_for_splits_and_standardized_split_checks_every_split():
+    from nnlearn.train import standardized_split
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    y = np.arange(40) % 2
+    a = D.train_val_test_split(X.tolist(), y.tolist(), seed=1)
+    b = D.train_val_test_split(X, y, seed=1)
+    for (Xa, ya), (Xb, yb) in zip(a, b):
+        np.testing.assert_array_equal(Xa, Xb)
+        np.testing.assert_array_equal(ya, yb)
+    X[7, 2] = np.nan            # whichever split row 7 lands in, it is refused up front
+    with pytest.raises(ValueError, match=r"standardized_split: X contains NaN \(row 7, column 2"):
+        standardized_split(X, y, seed=1)

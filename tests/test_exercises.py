@@ -879,3 +879,13 @@ def test_nothing_a_learner_hands_in_escapes_check(capsys):
         raise KeyboardInterrupt
     with pytest.raises(KeyboardInterrupt):
         DELTA.check(interrupted)
+
+
+def test_odd_answers_found_by_the_probe(capsys):
+    assert run(get_exercise("0.1"), memoryview(b"6"), capsys).message.endswith(
+        "got the string '6' — remove the quotes.")
+    assert run(get_exercise("0.1"), np.datetime64("2020-01-01"), capsys).message == (
+        "⚠️ Exercise 0.1: expected a number, got a NumPy datetime64.")
+    assert run(DELTA, int, capsys).message == (
+        "⚠️ Exercise 9.5: expected a function, got the class int — define a function with def "
+        "and give its name.")

@@ -146,3 +146,22 @@ def test_a_nan_numerical_gradient_fails_too():
     with pytest.raises(AssertionError, match=r"(?s)autodiff gives 1, central differences give nan.*"
                                              r"central differences gave a non-finite gradient"):
         assert_gradients_close(f, x, y)
+
+
+@pytest.mark.parametrize("call, error, pattern", [
+    (lambda x: gradcheck(lambda t: (t * t).sum(), x, eps=0), ValueError, "eps must be a finite number > 0, got 0"),
+    (lambda x: gradcheck(lambda t: (t * t).sum(), x, eps=float("nan")), ValueError, "eps must be a finite number > 0"),
+    (lambda x: gradcheck(lambda t: (t * t).sum(), x, eps="1e-6"), ValueError, "eps must be a finite number > 0"),
+    (lambda x: gradcheck(3, x), TypeError, "gradcheck: f must be a function of the inputs, got int"),
+    (lambda x: numerical_gradient(lambda t: sum(t), [1.0, 2.0]), TypeError,
+     r"numerical_gradient: x must be a Tensor or an array of floats .* got list"),
+    # a negative or nan tolerance used to make every entry pass (or fail) silently
+    (lambda x: assert_gradients_close(lambda t: (t * t * t).sum(), x, tol=-1), ValueError,
+     "tol must be a finite number >= 0, got -1"),
+    (lambda x: assert_gradients_close(lambda t: (t * t).sum(), x, atol=float("nan")), ValueError,
+     "atol must be a finite number >= 0"),
+])
+def test_bad_steps_and_tolerances_are_refused(call, error, pattern):
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(error, match=pattern):
+        call(x)

@@ -864,3 +864,70 @@ def test_wrong_kinds_of_data_are_named():
         train.evaluate(model, losses.cross_entropy, (X, y), batch_size=0)
     with pytest.raises(TypeError, match=r"^predict: X must be an array .* got a generator"):
         train.predict(model, (row for row in X))
+
+
+def _fit_args(**changes):
+    X, y = small_classification(20)
+    nnlearn.manual_seed(0)
+    model = mlp()
+    args = dict(model=model, loss_fn=losses.cross_entropy,
+                optimizer=optim.SGD(model.parameters(), lr=0.1), train_data=(X, y), epochs=1,
+                progress=False)
+    args.update(changes)
+    return args
+
+
+X20, Y20 = small_classification(20)
+
+
+@pytest.mark.parametrize("changes, error, pattern", [
+    (dict(train_data=([[1.0, 2.0, 3.0, 4.0], [1.0, 2.0]] * 10, Y20)), ValueError,
+     r"^fit: train_data: X is a ragged list"),
+    (dict(train_data=(np.full((20, 4), "a"), Y20)), TypeError, r"^fit: train_data: X holds strings"),
+    (dict(train_data=(X20, np.array(["cat", "dog"] * 10))), TypeError,
+     r"y holds strings .*map the class names to 0, 1, \.\.\., C-1"),
+    (dict(train_data=(X20 + 1j, Y20)), TypeError, r"X holds complex numbers \(dtype complex128\)"),
+    (dict(loss_fn=lambda o, t: 1.0), TypeError, r"^fit: loss_fn returned a float, not a Tensor"),
+    (dict(loss_fn=lambda o, t: losses.cross_entropy(o, t, reduction="none")), ValueError,
+     r"^fit: loss_fn returned a Tensor of shape \(20,\), not a single number.*reduction='mean'"),
+    (dict(scheduler=3), TypeError, r"^fit: scheduler must be a learning-rate scheduler with a step"),
+    (dict(val_data=(np.where(np.eye(5, 4) > 0, np.nan, 0.0), np.zeros(5, int))), ValueError,
+     r"^fit: val_data: X contains NaN \(row 0, column 0; 4 non-finite entries in all\)"),
+])
+def test_bad_data_and_losses_found_by_the_probe_get_clear_errors(changes, error, pattern):
+    with pytest.raises(error, match=pattern):
+        train.fit(**_fit_args(**changes))
+
+
+def test_lenient_inputs_found_by_the_probe_work():
+    # a single callback, a NumPy float as clip_grad_norm and a loss_fn evaluating to a
+    # plain number in evaluate() are accepted
+    seen = []
+    h = train.fit(**_fit_args(callbacks=train.LambdaCallback(on_epoch_end=lambda s: seen.append(s.epoch)),
+                              clip_grad_norm=np.float32(1.0)))
+    assert seen == [1] and len(h) == 1
+    model = mlp()
+    assert train.evaluate(model, lambda o, t: 0.25, (X20, Y20)) == {"loss": 0.25}
+    # a 1-D X is one sample, as model(x) takes it (not cut into batches of features)
+    nnlearn.manual_seed(0)
+    wide = nn.Sequential(nn.Linear(3000, 2))
+    x = np.random.default_rng(0).standard_normal(3000)
+    np.testing.assert_allclose(train.predict(wide, x), train.predict(wide, x[None])[0], rtol=1e-12)
+    with pytest.raises(ValueError, match="predict: X must hold one sample per row"):
+        train.predict(model, np.array(2.0))
+
+
+def test_clip_and_early_stopping_arguments_that_would_be_silently_wrong():
+    model = mlp()
+    (losses.cross_entropy(model(nnlearn.Tensor(X20)), Y20)).backward()
+    g0 = as_host(model[0].weight.grad)
+    for bad in (-1.0, float("nan")):  # a negative max_norm would flip the gradients' sign
+        with pytest.raises(ValueError, match="clip_grad_norm_: max_norm must be a number >= 0"):
+            train.clip_grad_norm_(model.parameters(), bad)
+    np.testing.assert_array_equal(as_host(model[0].weight.grad), g0)
+    with pytest.raises(ValueError, match="min_delta must be a finite number >= 0, got nan"):
+        train.EarlyStopping(min_delta=float("nan"))
+
+
+def as_host(a):
+    return np.array(backend.to_numpy(a))

@@ -20,6 +20,7 @@ Every number in these tables comes from the same local derivatives that
 from __future__ import annotations
 
 import inspect
+import math
 from typing import Callable
 
 from .._display import Math, Table
@@ -360,6 +361,8 @@ def finite_difference(f: Callable, wrt: str, h: float = 1e-6, **inputs) -> float
     if wrt not in inputs:
         raise KeyError(f"finite_difference(wrt={wrt!r}): no input of that name; the inputs are "
                        + ", ".join(repr(n) for n in inputs))
+    if isinstance(h, bool) or not isinstance(h, (int, float)) or not 0 < h < math.inf:
+        raise ValueError(f"finite_difference: the step h must be a finite number > 0, got {h!r}")
 
     def at(shift):
         args = {n: Value(float(x) + (shift if n == wrt else 0.0), label=n) for n, x in inputs.items()}
@@ -408,6 +411,10 @@ def path_products(y: Value, x: Value, max_rows: int = 100) -> Table:
     pass (that pass is forward-mode differentiation). Time and memory are
     linear in the size of the graph plus the rows listed.
     """
+    if not isinstance(y, Value) or not isinstance(x, Value):
+        bad = "y" if not isinstance(y, Value) else "x"
+        raise TypeError(f"path_products(y, x) needs two Values (the output and an input of the "
+                        f"graph); {bad} is a {type(y if bad == 'y' else x).__name__}")
     if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
         raise ValueError(f"path_products: max_rows must be a positive integer, got {max_rows!r}")
     order = y.topological_order()

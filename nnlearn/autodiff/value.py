@@ -160,6 +160,8 @@ RULES: dict[str, Rule] = {
 
 
 def _check_number(x, what: str = "Value") -> float:
+    if getattr(x, "shape", None) == () and getattr(getattr(x, "dtype", None), "kind", "") in "iuf":
+        x = x.item()  # a 0-d NumPy array (or torch scalar) holding one real number
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         text = repr(x) if len(repr(x)) <= 60 else repr(x)[:57] + "..."
         raise TypeError(
@@ -242,9 +244,10 @@ class Value:
     def __truediv__(self, other):
         other = self._lift(other)
         if other.data == 0:
+            den = _describe(other)
+            den = "" if den == f"{other.data:g}" else f" {den}"
             raise ZeroDivisionError(
-                f"division by zero: the denominator {_describe(other)} is 0 "
-                f"(numerator {_describe(self)} = {self.data:g})."
+                f"division by zero: the denominator{den} is 0 (numerator {_named(self)})."
             )
         return Value(self.data / other.data, _children=(self, other), _op="/")
 
@@ -256,10 +259,11 @@ class Value:
             )
         k = _check_number(k, "the exponent of **")
         if self.data == 0 and k < 0:
-            raise ZeroDivisionError(f"division by zero: {_describe(self)} is 0 and is raised to the power {k:g}.")
+            raise ZeroDivisionError(f"division by zero: {_named(self)} to the power {k:g} is "
+                                    f"1/0^{-k:g}.")
         if self.data < 0 and not float(k).is_integer():
             raise ValueError(
-                f"{_describe(self)} = {self.data:g} is negative and cannot be raised to the "
+                f"{_named(self)} is negative and cannot be raised to the "
                 f"non-integer power {k:g} (the result would be complex)."
             )
         try:

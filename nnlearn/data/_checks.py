@@ -85,10 +85,13 @@ def check_finite(X, where: str, name: str = "X") -> None:
     value = host[first]
     what = "NaN" if np.isnan(value) else "infinity"
     at = f"row {first[0]}" + (f", column {first[1]}" if len(first) > 1 else "")
+    rows = (f"{name}[np.isfinite({name})]" if host.ndim == 1 else
+            f"{name}[np.isfinite({name}).all(axis=1)]" if host.ndim == 2 else
+            f"{name}[np.isfinite({name}).reshape(len({name}), -1).all(axis=1)]")
     raise ValueError(
         f"{where}: {name} contains {what} ({at}; {int(bad.sum())} non-finite "
         f"entr{'y' if bad.sum() == 1 else 'ies'} in all). Remove or impute the missing or "
-        f"broken values first, e.g. keep the rows {name}[np.isfinite({name}).all(axis=1)]."
+        f"broken values first, e.g. keep the rows {rows}."
     )
 
 
@@ -108,16 +111,47 @@ def is_array(a) -> bool:
     return array_api_compat.is_array_api_obj(a)
 
 
-def num_rows(a) -> int:
+def num_rows(a, where: str = "", name: str = "X") -> int:
     shape = getattr(a, "shape", None)
     if shape is None or len(shape) == 0:
-        raise ValueError("expected an array with one row per sample, got a scalar")
+        prefix = f"{where}: " if where else ""
+        raise ValueError(f"{prefix}{name} must be an array with one row per sample, got "
+                         f"{describe(a)}")
     return int(shape[0])
+
+
+def describe(a) -> str:
+    """A few words for a value that should have been an array."""
+    if a is None:
+        return "None"
+    if isinstance(a, str):
+        return "a string"
+    if hasattr(a, "__next__"):
+        return f"a {type(a).__name__} (an iterator: convert it with np.array(list(...)))"
+    if getattr(a, "shape", None) == ():
+        return "a single number"
+    name = type(a).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+def as_array(a, where: str, name: str = "X"):
+    """``a`` unwrapped from a Tensor, and a list converted to a NumPy array; a
+    clear error for None, strings, iterators, dicts and ragged lists."""
+    a = unwrap(a)
+    if is_array(a):
+        return a
+    if a is None or isinstance(a, (str, bytes, dict, set)) or hasattr(a, "__next__"):
+        raise TypeError(f"{where}: {name} must be an array with one row per sample, got "
+                        f"{describe(a)}.")
+    try:
+        return np.asarray(a)
+    except ValueError:
+        raise ValueError(f"{where}: {name} is a ragged list: its rows have different lengths.") from None
 
 
 def same_length(X, y, where: str) -> None:
     """Raise if ``X`` and ``y`` do not hold the same number of samples."""
-    nx, ny = num_rows(X), num_rows(y)
+    nx, ny = num_rows(X, where, "X"), num_rows(y, where, "y")
     if nx != ny:
         raise ValueError(
             f"{where}: X has {nx} samples (rows) but y has {ny}; "
@@ -125,13 +159,18 @@ def same_length(X, y, where: str) -> None:
         )
 
 
-def float_namespace(*args):
+def float_namespace(*args, where: str = ""):
     """The array namespace of the array arguments, and the arguments as float
     arrays of that namespace (Python numbers and lists are converted)."""
     args = [unwrap(a) for a in args]
     arrays = [a for a in args if is_array(a)]
     if not arrays:
-        args = [np.asarray(a, dtype=np.float64) for a in args]
+        try:
+            args = [np.asarray(a, dtype=np.float64) for a in args]
+        except (TypeError, ValueError):
+            raise TypeError((f"{where}: " if where else "") + "expected numbers or arrays of numbers, got "
+                            + ", ".join(describe(a) if not isinstance(a, (list, tuple, numbers.Number))
+                                        else _short(a) for a in args)) from None
         arrays = args
     xp = backend.namespace_of(*arrays)
     device = array_api_compat.device(arrays[0])

@@ -59,10 +59,10 @@ def _parts(phi, x, where):
             raise ValueError(
                 f"{where}: phi must hold the two parameters (phi0, phi1), got {len(phi)} values."
             )
-        xp, (p0, p1, x) = float_namespace(phi[0], phi[1], x)
+        xp, (p0, p1, x) = float_namespace(phi[0], phi[1], x, where=where)
         p0, p1 = xp.broadcast_arrays(p0, p1)
     else:
-        xp, (phi, x) = float_namespace(phi, x)
+        xp, (phi, x) = float_namespace(phi, x, where=where)
         if phi.ndim == 0 or phi.shape[0] != 2:
             raise ValueError(
                 f"{where}: phi must have shape (2,) or (2, ...), the pair (phi0, phi1) "
@@ -140,7 +140,7 @@ def gabor_grad(x, phi):
 
 
 def _flat_data(x, y, where):
-    xp, (x, y) = float_namespace(x, y)
+    xp, (x, y) = float_namespace(x, y, where=where)
     x, y = xp.reshape(x, (-1,)), xp.reshape(y, (-1,))
     if x.shape[0] != y.shape[0]:
         raise ValueError(

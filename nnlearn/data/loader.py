@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ._checks import generator, is_array, num_rows, positive_int, same_length, unwrap
+from ._checks import as_array, generator, num_rows, positive_int, same_length
 
 __all__ = ["DataLoader"]
 
@@ -67,15 +67,11 @@ class DataLoader:
         self.batch_size = positive_int(batch_size, "batch_size", where)
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        X = unwrap(X)
-        y = unwrap(y) if y is not None else None
-        if not is_array(X):
-            X = np.asarray(X)
+        X = as_array(X, where, "X")
+        y = as_array(y, where, "y") if y is not None else None
         if getattr(X, "ndim", 0) == 0:
             raise ValueError(f"{where}: X must have one row per sample, got a scalar.")
         if y is not None:
-            if not is_array(y):
-                y = np.asarray(y)
             if getattr(y, "ndim", 0) == 0:
                 raise ValueError(f"{where}: y must have one entry per sample, got a scalar.")
             same_length(X, y, where)

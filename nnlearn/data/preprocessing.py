@@ -20,7 +20,7 @@ import array_api_compat
 import numpy as np
 
 from .. import backend
-from ._checks import check_finite, generator, is_array, same_length, unwrap
+from ._checks import as_array, check_finite, generator, is_array, same_length, unwrap
 
 __all__ = [
     "Split",
@@ -163,7 +163,7 @@ def train_val_test_split(X, y, val_size=0.2, test_size=0.2, stratify=None, seed=
     here, not an array of labels.
     """
     where = "train_val_test_split"
-    X, y = unwrap(X), unwrap(y)
+    X, y = as_array(X, where, "X"), as_array(y, where, "y")
     same_length(X, y, where)
     n = int(X.shape[0])
     n_val = _split_count(val_size, n, "val_size")
@@ -225,9 +225,16 @@ def train_val_test_split(X, y, val_size=0.2, test_size=0.2, stratify=None, seed=
 
 def _features(X, who, n_features=None):
     """``X`` as a 2-D float array and its namespace, with readable errors."""
-    X = unwrap(X)
-    if not is_array(X):
-        X = np.asarray(X, dtype=np.float64)
+    X = as_array(X, who, "X")
+    kind = str(X.dtype)
+    if "complex" in kind:
+        raise TypeError(f"{who}: X holds complex numbers (dtype {kind}); features must be real.")
+    if isinstance(X, np.ndarray) and X.dtype.kind in "OUSVmM":
+        try:
+            X = X.astype(np.float64)
+        except (TypeError, ValueError, OverflowError):
+            raise TypeError(f"{who}: X must hold numbers, got an array of dtype {X.dtype} with "
+                            "entries that are not numbers.") from None
     xp = backend.namespace_of(X)
     if X.ndim != 2:
         raise ValueError(
@@ -315,9 +322,13 @@ class StandardScaler:
             )
 
     def transform(self, X):
-        """``(X - mean_) / scale_`` with the statistics from :meth:`fit`."""
+        """``(X - mean_) / scale_`` with the statistics from :meth:`fit`.
+
+        Raises ``ValueError`` if ``X`` holds nan or inf, as :meth:`fit` does (a
+        nan would pass through silently and surface later as a nan loss)."""
         self._check_fitted("transform")
         _, X = _features(X, "StandardScaler.transform", self.mean_.shape[0])
+        check_finite(X, "StandardScaler.transform")
         return (X - self.mean_) / self.scale_
 
     def fit_transform(self, X):
@@ -381,8 +392,8 @@ class Whitener:
     def __init__(self, method="zca", eps=1e-5):
         if method not in ("zca", "pca"):
             raise ValueError(f"Whitener: method must be 'zca' or 'pca', got {method!r}.")
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or eps < 0:
-            raise ValueError(f"Whitener: eps must be a number >= 0, got {eps!r}.")
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not 0 <= eps < math.inf:
+            raise ValueError(f"Whitener: eps must be a finite number >= 0, got {eps!r}.")
         self.method = method
         self.eps = float(eps)
         self.mean_ = self.eigenvalues_ = self.eigenvectors_ = self.matrix_ = None

@@ -201,8 +201,11 @@ def _text_of(x):
     one-element array of strings), else None: all are graded as the same string."""
     if isinstance(x, str):
         return str(x)
-    if isinstance(x, (bytes, bytearray)):
-        return bytes(x).decode("utf-8", errors="replace")
+    if isinstance(x, (bytes, bytearray, memoryview)):
+        try:
+            return bytes(x).decode("utf-8", errors="replace")
+        except (TypeError, ValueError):  # a memoryview of something else than bytes
+            return None
     if isinstance(x, np.ndarray) and x.dtype.kind in "US" and x.size == 1:
         return _text_of(x.reshape(())[()])
     if isinstance(x, np.ndarray) and x.dtype == object and x.size == 1 \
@@ -220,8 +223,12 @@ def _describe(x) -> str:
         return f"the string {s!r}"
     if isinstance(x, bool) or x is None:
         return repr(x)
+    if isinstance(x, type):
+        return f"the class {x.__name__}"
     if callable(x) and not _is_array(x):
         return "a function"
+    if isinstance(x, np.generic):
+        return f"a NumPy {type(x).__name__}"
     if _is_array(x):
         return f"an array of shape {_shape(tuple(x.shape))}"
     if isinstance(x, (list, tuple)):
@@ -849,7 +856,10 @@ class FunctionExercise(Exercise):
     def judge(self, fn):
         if fn is ... or fn is None:
             raise _Pending
-        if not callable(fn) or isinstance(fn, type):
+        if isinstance(fn, type):
+            raise _Invalid(f"expected a function, got {_describe(fn)} — define a function with "
+                           "def and give its name.")
+        if not callable(fn):
             raise _Invalid(f"expected a function, got {_describe(fn)} — give the function's "
                            "name without calling it (no parentheses).")
         rng = np.random.default_rng()  # fresh entropy: new inputs at every check

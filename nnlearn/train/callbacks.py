@@ -177,8 +177,9 @@ class EarlyStopping(Callback):
                  mode: str = "auto", restore_best_weights: bool = True):
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
             raise ValueError(f"EarlyStopping: patience must be an integer >= 0 (epochs), got {patience!r}")
-        if not isinstance(min_delta, (int, float)) or min_delta < 0:
-            raise ValueError(f"EarlyStopping: min_delta must be a number >= 0, got {min_delta!r}")
+        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) \
+                or not 0 <= min_delta < math.inf:
+            raise ValueError(f"EarlyStopping: min_delta must be a finite number >= 0, got {min_delta!r}")
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}")
         self.patience = patience

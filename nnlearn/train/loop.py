@@ -29,6 +29,7 @@ from .. import backend as _backend
 from .. import losses as _losses
 from .. import nn
 from ..data import DataLoader, StandardScaler, train_val_test_split
+from ..data._checks import as_array, check_finite
 from .._tensor import Tensor, no_grad
 from .callbacks import Callback, EarlyStopping, TrainState
 from .history import History
@@ -157,10 +158,9 @@ def _to_loader(data, role, batch_size, shuffle, seed, b, where):
                 f"{where}: {role}: {name} must be an array (a NumPy array, a Tensor or a list of "
                 f"rows), got {_what(a)}. Convert it first, e.g. np.array(list(...))."
             )
-        shape = getattr(a.data if isinstance(a, Tensor) else a, "shape", None)
-        if shape is None:
-            shape = np.shape(a)
-        if len(shape) == 0:
+    X, y = _numeric(X, role, "X", where), _numeric(y, role, "y", where)
+    for name, a in (("X", X), ("y", y)):
+        if len(a.shape) == 0:
             raise ValueError(f"{where}: {role}: {name} must have one row per sample, got a scalar")
     nX, ny = len(X), len(y)
     if nX != ny:
@@ -179,6 +179,42 @@ def _to_loader(data, role, batch_size, shuffle, seed, b, where):
     if b.xp.isdtype(loader.X.dtype, "integral") or loader.X.dtype == b.xp.bool:
         loader.X = b.xp.astype(loader.X, b.dtype)  # pixel counts, 0/1 features: inputs are real
     return loader
+
+
+def _numeric(a, role, name, where):
+    """``a`` (an array of any backend, a Tensor or a list) as an array of real
+    numbers, with a clear error for ragged lists, strings and complex numbers."""
+    if isinstance(a, Tensor):
+        a = a.data
+    if isinstance(a, (list, tuple)):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                a = np.asarray(a)
+        except ValueError:
+            raise ValueError(f"{where}: {role}: {name} is a ragged list: its rows have different "
+                             "lengths, so it is not a table of numbers.") from None
+    if isinstance(a, np.ndarray):
+        kind = a.dtype.kind
+        if kind == "O":
+            try:
+                a = a.astype(np.float64)
+            except (TypeError, ValueError, OverflowError):
+                raise TypeError(f"{where}: {role}: {name} holds entries that are not numbers "
+                                "(an array of dtype object).") from None
+        elif kind in "USV":
+            raise TypeError(
+                f"{where}: {role}: {name} holds strings (dtype {a.dtype}), not numbers"
+                + (": map the class names to 0, 1, ..., C-1 first." if name == "y" else ".")
+            )
+        elif kind in "cmM":
+            what = "complex numbers" if kind == "c" else "dates or times"
+            raise TypeError(f"{where}: {role}: {name} holds {what} (dtype {a.dtype}); a network "
+                            "trains on real numbers.")
+    elif hasattr(a, "dtype") and "complex" in str(a.dtype):
+        raise TypeError(f"{where}: {role}: {name} holds complex numbers (dtype {a.dtype}); a "
+                        "network trains on real numbers.")
+    return a
 
 
 def _check_batches(loader, role, where):
@@ -261,6 +297,8 @@ def clip_grad_norm_(parameters, max_norm: float) -> float:
     as ``torch.nn.utils.clip_grad_norm_`` does. Returns :math:`\|g\|` before
     clipping.
     """
+    if isinstance(max_norm, bool) or not isinstance(max_norm, numbers.Real) or not max_norm >= 0:
+        raise ValueError(f"clip_grad_norm_: max_norm must be a number >= 0, got {max_norm!r}")
     params = [p for p in parameters if p.grad is not None]
     total = 0.0
     for p in params:
@@ -371,7 +409,7 @@ def _set_modes(model, modes):
         m.__dict__["training"] = mode
 
 
-def _evaluate_loader(model, loss_fn, loader, metrics, probabilities, prefix=""):
+def _evaluate_loader(model, loss_fn, loader, metrics, probabilities, prefix="", where="fit"):
     acc = _Accumulator(metrics, probabilities)
     saved = [(m, m.training) for m in model.modules()] if isinstance(model, nn.Module) else []
     if saved:
@@ -380,7 +418,7 @@ def _evaluate_loader(model, loss_fn, loader, metrics, probabilities, prefix=""):
         with no_grad():
             for xb, yb in loader:
                 out = model(xb)
-                acc.add(float(loss_fn(out, yb).item()), out, yb, xb.shape[0])
+                acc.add(_loss_number(loss_fn(out, yb), where), out, yb, xb.shape[0])
     finally:
         _set_modes(model, saved)
     return acc.result(prefix)
@@ -414,7 +452,8 @@ def evaluate(model, loss_fn, data, metrics=(), batch_size: int = _EVAL_BATCH) ->
     b = _model_backend(model)
     loader = _to_loader(data, "data", bs, False, None, b, "evaluate")
     with on_backend(b):
-        return _evaluate_loader(model, loss_fn, loader, ms, _probabilities_loss(loss_fn))
+        return _evaluate_loader(model, loss_fn, loader, ms, _probabilities_loss(loss_fn),
+                                where="evaluate")
 
 
 class _NoOptimizer:
@@ -447,7 +486,10 @@ def predict(model, X, batch_size: int = _EVAL_BATCH) -> np.ndarray:
     arr = X.data if isinstance(X, Tensor) else X
     arr = b.asarray(_backend.to_numpy(arr)) if not hasattr(arr, "shape") or \
         _backend.backend_of(arr) != b.name else arr
-    if b.xp.isdtype(arr.dtype, "integral"):
+    if arr.ndim == 0:
+        raise ValueError("predict: X must hold one sample per row (or be one sample), got a "
+                         "single number; wrap it, e.g. np.array([[x]]).")
+    if b.xp.isdtype(arr.dtype, "integral") or arr.dtype == b.xp.bool:
         arr = b.xp.astype(arr, b.dtype)
     saved = [(m, m.training) for m in model.modules()] if isinstance(model, nn.Module) else []
     if saved:
@@ -456,8 +498,10 @@ def predict(model, X, batch_size: int = _EVAL_BATCH) -> np.ndarray:
     try:
         with no_grad(), on_backend(b):
             n = arr.shape[0]
-            for start in range(0, max(n, 1), bs):
-                out = model(Tensor(arr[start:start + bs]))
+            # a 1-D X is one sample (as model(x) takes it): it is not cut into batches
+            step = bs if arr.ndim > 1 else max(n, 1)
+            for start in range(0, max(n, 1), step):
+                out = model(Tensor(arr[start:start + step]))
                 outs.append(_backend.to_numpy(out.data if isinstance(out, Tensor) else out))
     finally:
         _set_modes(model, saved)
@@ -481,6 +525,7 @@ def standardized_split(X, y, val_size=0.2, test_size=0.2, seed=0, stratify=None)
         Fitted on the training inputs (``scaler.mean_``, ``scaler.scale_``), for
         new data.
     """
+    check_finite(as_array(X, "standardized_split"), "standardized_split")  # every split, not just train
     s = train_val_test_split(X, y, val_size=val_size, test_size=test_size, seed=seed,
                              stratify=stratify)
     scaler = StandardScaler().fit(s.train[0])
@@ -542,10 +587,12 @@ def _divergence_message(epoch, batch, num_batches, loss_value, reason, lr, *, da
                 "state (momentum, running averages, step count), so training can continue.")
     if data_fault is not None:
         what_, rows = data_fault
+        finder = ("np.isfinite(X).all(axis=1)" if what_.endswith("X")
+                  else "np.isfinite(y).reshape(len(y), -1).all(axis=1)")
         return (
             f"training diverged: {what}. {kept} Cause: the {what_} of this batch contain nan or "
             f"inf ({rows} sample{'s' if rows != 1 else ''}). Remove or impute those samples "
-            "before training: np.isfinite(X).all(axis=1) marks the usable rows."
+            f"before training: {finder} marks the usable rows."
         )
     lr_text = f" (now {lr:g})" if lr is not None else ""
     return (
@@ -684,8 +731,15 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, val_data
     batch_size = _positive_int(batch_size, "batch_size", allow_none=True)
     if on_divergence not in _ON_DIVERGENCE:
         raise ValueError(f"fit: on_divergence must be 'raise' or 'stop', got {on_divergence!r}")
-    if clip_grad_norm is not None and not (isinstance(clip_grad_norm, (int, float)) and clip_grad_norm > 0):
+    if clip_grad_norm is not None and not (isinstance(clip_grad_norm, numbers.Real)
+                                           and not isinstance(clip_grad_norm, bool)
+                                           and clip_grad_norm > 0):
         raise ValueError(f"fit: clip_grad_norm must be a positive number or None, got {clip_grad_norm!r}")
+    if scheduler is not None and not callable(getattr(scheduler, "step", None)):
+        raise TypeError(
+            f"fit: scheduler must be a learning-rate scheduler with a step() method (from "
+            f"nnlearn.optim.lr_scheduler, built on this optimizer), got {_what(scheduler)}."
+        )
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0):
         raise TypeError(f"fit: seed must be a non-negative integer or None, got {seed!r}")
     ms = resolve_metrics(metrics, where)
@@ -694,6 +748,10 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, val_data
     val_loader = None
     if val_data is not None:
         val_loader = _to_loader(val_data, "val_data", None, False, None, b, where)
+        for name, a in (("X", val_loader.X), ("y", val_loader.y)):
+            if b.xp.isdtype(a.dtype, "real floating"):
+                # a nan here would give val_loss = nan in every epoch, with no error
+                check_finite(a, "fit: val_data", name)
         if _feature_shape(val_loader) != _feature_shape(train_loader):
             raise ValueError(
                 f"fit: val_data has samples of shape {_feature_shape(val_loader)} but train_data "
@@ -701,7 +759,7 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, val_data
                 "preprocessing)."
             )
 
-    cbs = list(callbacks or ())
+    cbs = [callbacks] if isinstance(callbacks, Callback) else list(callbacks or ())
     for cb in cbs:
         if not isinstance(cb, Callback):
             raise TypeError(f"fit: callbacks must be nnlearn.train.Callback instances, got {cb!r}")
@@ -847,7 +905,7 @@ def _train_one_epoch(model, loss_fn, optimizer, loader, params, buffers, cbs, st
         try:
             optimizer.zero_grad()
             out = model(xb)
-            loss = loss_fn(out, yb)
+            loss = _check_loss(loss_fn(out, yb))
             loss_value = float(loss.item())
             state.loss = loss_value
             if not math.isfinite(loss_value):
@@ -875,6 +933,30 @@ def _train_one_epoch(model, loss_fn, optimizer, loader, params, buffers, cbs, st
         raise ValueError("fit: the training data yielded no batch in epoch "
                          f"{state.epoch}; every epoch needs at least one batch.")
     return acc, None
+
+
+def _loss_number(loss, where="fit") -> float:
+    """The value of a batch loss (a one-element Tensor, or a plain number), for evaluation."""
+    if isinstance(loss, numbers.Real) and not isinstance(loss, bool):
+        return float(loss)
+    return float(_check_loss(loss, where).item())
+
+
+def _check_loss(loss, where="fit"):
+    """The batch loss, if it is what ``backward()`` needs: a one-element Tensor."""
+    if not isinstance(loss, Tensor):
+        raise TypeError(
+            f"{where}: loss_fn returned {_what(loss)}, not a Tensor. Compute the loss from the "
+            "model's output with nnlearn operations (e.g. nnlearn.losses.mse_loss(output, "
+            "target)), so that loss.backward() reaches the weights."
+        )
+    if loss.numel() != 1:
+        raise ValueError(
+            f"{where}: loss_fn returned a Tensor of shape {tuple(loss.shape)}, not a single number: "
+            "a step needs the batch's loss as one number. Use reduction='mean' (the default) "
+            "or take .mean() of the per-sample losses."
+        )
+    return loss
 
 
 def _keep_the_work(e, model, history, stopper, state):
