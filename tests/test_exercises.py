@@ -889,3 +889,29 @@ def test_odd_answers_found_by_the_probe(capsys):
     assert run(DELTA, int, capsys).message == (
         "⚠️ Exercise 9.5: expected a function, got the class int — define a function with def "
         "and give its name.")
+
+
+def test_probe_ids_chapters_and_exotic_exceptions(capsys):
+    with pytest.raises(TypeError, match="chapter must be a whole number such as 3, got 'a'"):
+        exercises_of_chapter("a")
+    with pytest.raises(TypeError, match="chapter must be a whole number such as 3, got 1.5"):
+        exercises_of_chapter(1.5)
+    assert list(exercises_of_chapter("0")) == list(exercises_of_chapter(0))
+    with pytest.raises(ExerciseNotFound, match=r"^'999999999999999999999999999\.\.\.' is not an exercise id"):
+        check("9" * 5000 + ".1", 1)
+    with pytest.raises(TypeError, match=r'exercise ids are strings such as "1.2" \(with quotes\), got bytes'):
+        check(b"0.1", 6)
+
+    def exits_quietly(z, g):
+        raise GeneratorExit
+
+    def raises_base(z, g):
+        raise BaseException("odd")
+
+    assert run(DELTA, exits_quietly, capsys).message.startswith(
+        "⚠️ Exercise 9.5: your function raised GeneratorExit when called with")
+    assert run(DELTA, raises_base, capsys).message.startswith(
+        "⚠️ Exercise 9.5: your function raised BaseException: odd when called with")
+    assert run(NUM, np, capsys).message == "⚠️ Exercise 9.1: expected a number, got a module."
+    assert run(NUM, float, capsys).message == ("⚠️ Exercise 9.1: expected a number, got the class "
+                                               "float — call it and give its result.")

@@ -3,6 +3,7 @@ reproducibility, argument checks, metrics, layer statistics and the recorders.""
 
 import json
 import math
+import re
 import time
 
 import numpy as np
@@ -931,3 +932,16 @@ def test_clip_and_early_stopping_arguments_that_would_be_silently_wrong():
 
 def as_host(a):
     return np.array(backend.to_numpy(a))
+
+
+def test_probe_batches_and_metrics_that_are_not_what_they_should_be():
+    model = mlp()
+    for bad in ((row for row in X20), "abc"):
+        with pytest.raises(TypeError, match="layer_statistics: X must be a batch of samples"):
+            train.layer_statistics(model, bad)
+        with pytest.raises(TypeError, match="ActivationStatsRecorder: X must be a batch of samples"):
+            train.ActivationStatsRecorder(bad)
+    for value, shown in (("good", "'good' (str)"), (None, "None (NoneType)"),
+                         (np.ones(3), "array([1., 1., 1.]) (ndarray)")):
+        with pytest.raises(TypeError, match=re.escape(f"the metric 'odd' returned {shown}, not a number")):
+            train.fit(**_fit_args(metrics={"odd": lambda o, t, v=value: v}))

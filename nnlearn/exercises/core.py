@@ -175,8 +175,9 @@ def _unwrap(x):
 
 
 def _is_array(x) -> bool:
-    return isinstance(x, np.ndarray) or (hasattr(x, "shape") and hasattr(x, "dtype")
-                                         and not isinstance(x, (str, bytes)))
+    """An array of some library: a tuple ``shape`` and a ``dtype`` (not, say, the numpy module)."""
+    return isinstance(x, np.ndarray) or (isinstance(getattr(x, "shape", None), tuple)
+                                         and hasattr(x, "dtype") and not isinstance(x, (str, bytes)))
 
 
 def _shape(t) -> str:
@@ -293,7 +294,7 @@ def _as_number(x) -> float:
     if isinstance(x, complex):
         raise _Invalid(f"expected a real number, got {_describe(x)}.")
     if callable(x) and not _is_array(x):
-        raise _Invalid("expected a number, got a function — call it and give its result.")
+        raise _Invalid(f"expected a number, got {_describe(x)} — call it and give its result.")
     if isinstance(x, (list, tuple, dict, set)):
         if _contains_ellipsis(x):
             raise _Pending
@@ -551,7 +552,9 @@ class Exercise:
             status, text, extra = "pending", (str(p) or _PENDING_TEXT), {}
         except _Invalid as e:
             status, text, extra = "invalid", str(e), {}
-        except (Exception, SystemExit) as e:  # noqa: BLE001 - check() never raises on an answer
+        except KeyboardInterrupt:
+            raise                 # the learner's own Ctrl-C
+        except BaseException as e:  # noqa: BLE001 - check() never raises on an answer
             try:
                 detail = _clip(str(e), 100)
             except Exception:  # noqa: BLE001
@@ -914,7 +917,9 @@ class FunctionExercise(Exercise):
                 raise _Invalid(f"your function has not returned after {limit:g} s (called with "
                                f"{call}) and is still running in the background — an endless "
                                "loop? Interrupt or restart the kernel to stop it.") from None
-            except (Exception, SystemExit) as e:  # the learner's bug, reported in one sentence
+            except KeyboardInterrupt:
+                raise             # the learner's own Ctrl-C stops the check
+            except BaseException as e:  # noqa: BLE001 - the learner's bug (SystemExit too), in one sentence
                 try:
                     text = str(e)
                 except Exception:  # noqa: BLE001 - a broken __str__

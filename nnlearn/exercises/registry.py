@@ -10,6 +10,7 @@ new chapter needs nothing but its ``chNN.py`` file: :func:`chapters` finds every
 from __future__ import annotations
 
 import importlib
+import numbers
 import pkgutil
 import re
 from pathlib import Path
@@ -43,6 +44,11 @@ def chapters() -> list[int]:
 
 def exercises_of_chapter(chapter: int) -> dict[str, Exercise]:
     """The exercises of one chapter, ``{id: Exercise}`` in order of their ids."""
+    if isinstance(chapter, str) and chapter.strip().isdigit():
+        chapter = int(chapter)
+    if isinstance(chapter, bool) or not isinstance(chapter, numbers.Integral):
+        raise TypeError(f"exercises_of_chapter: chapter must be a whole number such as 3, got "
+                        f"{chapter!r:.40}")
     chapter = int(chapter)
     if chapter in _loaded:
         return _loaded[chapter]
@@ -71,11 +77,15 @@ def exercises_of_chapter(chapter: int) -> dict[str, Exercise]:
 def chapter_of(exercise_id: str) -> int:
     """The chapter number of an id such as ``"1.2"``."""
     if not isinstance(exercise_id, str):
-        raise TypeError(f'exercise ids are strings: write check("{exercise_id}", ...) '
-                        f"with quotes, not check({exercise_id!r}, ...).")
-    m = re.match(r"^\s*(\d+)\.\w+\s*$", exercise_id)
+        if isinstance(exercise_id, (int, float)) and not isinstance(exercise_id, bool):
+            raise TypeError(f'exercise ids are strings: write check("{exercise_id}", ...) '
+                            f"with quotes, not check({exercise_id!r}, ...).")
+        raise TypeError(f"exercise ids are strings such as \"1.2\" (with quotes), got "
+                        f"{type(exercise_id).__name__}.")
+    m = re.match(r"^\s*(\d{1,6})\.\w+\s*$", exercise_id)
     if not m:
-        raise ExerciseNotFound(f"{exercise_id!r} is not an exercise id; ids look like "
+        shown = exercise_id if len(exercise_id) <= 30 else exercise_id[:27] + "..."
+        raise ExerciseNotFound(f"{shown!r} is not an exercise id; ids look like "
                                "'1.2' (chapter 1, exercise 2).")
     return int(m.group(1))
 

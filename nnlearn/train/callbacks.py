@@ -31,7 +31,7 @@ import math
 import numpy as np
 
 from .. import backend as _backend
-from .layers import layer_statistics, linear_layers
+from .layers import _check_batch, layer_statistics, linear_layers
 
 __all__ = [
     "TrainState",
@@ -378,6 +378,7 @@ class ActivationStatsRecorder(Callback):
     def __init__(self, X, y=None, every: int = 1, keep_values: bool = True):
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"ActivationStatsRecorder: every must be an integer >= 1, got {every!r}")
+        _check_batch(X, "ActivationStatsRecorder")
         self.X, self.y, self.every, self.keep_values = X, y, every, bool(keep_values)
         self.epochs: list[int] = []
         self.records = []

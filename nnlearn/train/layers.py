@@ -274,6 +274,18 @@ class LayerStats:
         return str(self.table())
 
 
+def _check_batch(X, where):
+    """Raise unless ``X`` is a batch: an array (of any backend), a Tensor or a list of rows."""
+    if isinstance(X, (list, tuple)):
+        return
+    shape = getattr(X, "shape", None)
+    if not isinstance(shape, tuple) or not hasattr(X, "dtype"):
+        raise TypeError(f"{where}: X must be a batch of samples (an array, a Tensor or a list of "
+                        f"rows), got {type(X).__name__}")
+    if len(shape) == 0:
+        raise ValueError(f"{where}: X must be a batch of samples, one per row, got a single number")
+
+
 def layer_statistics(model, X, y=None, loss_fn=None, *, train: bool = False,
                      include_output: bool = False, title: str | None = None) -> LayerStats:
     r"""Activations, pre-activations and their back-propagated gradients, layer by layer, for one batch.
@@ -324,6 +336,7 @@ def layer_statistics(model, X, y=None, loss_fn=None, *, train: bool = False,
     (5, 8)
     """
     prefix, blocks = layer_blocks(model)
+    _check_batch(X, "layer_statistics")
     with_grad = y is not None and loss_fn is not None
     if (y is None) != (loss_fn is None):
         raise ValueError("layer_statistics: give both y and loss_fn for the gradients, or neither")

@@ -118,7 +118,14 @@ def _callable_metric(name, fn):
     def sum_and_count(output, target, probabilities=False):
         n = output.shape[0] if getattr(output, "shape", ()) else 1
         value = fn(output, target)
-        return float(value) * n, n
+        try:
+            value = float(value)
+        except Exception:  # noqa: BLE001 - a str, None, an array of several numbers, ...
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+            raise TypeError(f"the metric {name!r} returned {shown} ({type(value).__name__}), "
+                            "not a number: a metric function must return one float for the "
+                            "batch.") from None
+        return value * n, n
 
     return Metric(name, sum_and_count, higher_is_better=False)
 
