@@ -20,7 +20,7 @@ An exercise is declared, not programmed: a chapter module lists entries such as
 
 No message ever contains the reference answer, and none echoes an answer of
 unbounded size (long strings and keys are cut short). A learner's function
-runs under a time limit (:data:`TIME_LIMIT`), and nothing a learner hands in
+runs under a time limit (``nnlearn.exercises.core.TIME_LIMIT``), and nothing a learner hands in
 (a function that raises, even ``SystemExit``; an object whose ``__float__``
 fails) makes :meth:`Exercise.check` raise. Numbers are compared on the
 host with NumPy whatever the backend: the learner may answer with a Python
@@ -817,7 +817,7 @@ class FunctionExercise(Exercise):
         Names of the outputs when the function returns a tuple, for messages.
     time_limit : float, optional
         Seconds the learner's function may take over all trials of one check;
-        ``None`` uses :data:`TIME_LIMIT` (5 s, or ``NNLEARN_CHECK_TIME_LIMIT``).
+        ``None`` uses ``nnlearn.exercises.core.TIME_LIMIT`` (5 s, or ``NNLEARN_CHECK_TIME_LIMIT``).
         A function still running then is stopped (on the main thread of a Unix
         process, as in Jupyter and Colab; elsewhere it is left running in a
         worker thread) and the check reports it as invalid.

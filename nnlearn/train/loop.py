@@ -694,11 +694,13 @@ def fit(model, loss_fn, optimizer, train_data, epochs, batch_size=None, val_data
         When the training data yield no batch (an empty DataLoader, or
         ``drop_last=True`` with fewer samples than ``batch_size``), or for
         malformed arguments (``TypeError`` for wrong types).
-    KeyboardInterrupt, or any exception raised by a callback, the model or the loss
-        Re-raised unchanged except for two attributes, so that the work done
-        is not lost: ``e.history`` holds the :class:`History` of the epochs
-        completed (its ``interrupted`` entry says where training stopped), and
-        a note on the exception says so. The model holds the weights after
+    KeyboardInterrupt, Exception
+        A ``KeyboardInterrupt``, or any exception raised by a callback, the
+        model, the loss or a metric, is re-raised with the work done attached,
+        so that it is not lost:
+        ``e.history`` holds the :class:`History` of the epochs completed (its
+        ``interrupted`` entry says where training stopped), and a note on the
+        exception (shown under its traceback) says so. The model holds the weights after
         the last completed optimizer step (a step interrupted half-way is
         undone), or, with early stopping, the best epoch's weights, which are
         restored before re-raising. In a notebook the history of an
