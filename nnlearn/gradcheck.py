@@ -58,7 +58,7 @@ __all__ = ["numerical_gradient", "gradcheck", "assert_gradients_close", "check_g
 
 def _as_float(value, where: str) -> float:
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     shape = tuple(getattr(value, "shape", ()))
     if math.prod(shape) != 1:
         raise ValueError(
@@ -105,7 +105,7 @@ def numerical_gradient(f, x, eps: float = 1e-6):
     _check_step(eps, "numerical_gradient", "eps")
     if not callable(f):
         raise TypeError(f"numerical_gradient: f must be a function, got {type(f).__name__}")
-    arr = x.data if isinstance(x, Tensor) else x
+    arr = x._data if isinstance(x, Tensor) else x
     if not hasattr(arr, "dtype") or not hasattr(arr, "shape"):
         raise TypeError(
             f"numerical_gradient: x must be a Tensor or an array of floats (it is perturbed in "
@@ -157,8 +157,8 @@ class _Comparison:
             if out.requires_grad:
                 out.backward()
             self.analytic = [
-                inputs[i].xp.zeros_like(inputs[i].data) if inputs[i].grad is None
-                else inputs[i].xp.asarray(inputs[i].grad, copy=True)
+                inputs[i].xp.zeros_like(inputs[i]._data) if inputs[i].grad is None
+                else inputs[i].xp.asarray(inputs[i].grad._data, copy=True)
                 for i in checked
             ]
         finally:
@@ -176,7 +176,7 @@ class _Comparison:
         if first.numel() == 1:
             return lambda: f(*inputs).sum()
         w = np.random.default_rng(12345).standard_normal(first.shape)
-        weights = Tensor(first.backend.asarray(w, dtype=first.data.dtype))
+        weights = Tensor(first.backend.asarray(w, dtype=first._data.dtype))
         return lambda: (f(*inputs) * weights).sum()
 
     def pairs(self):
@@ -275,9 +275,9 @@ def assert_gradients_close(f, *inputs, eps: float = 1e-6, tol: float = 1e-5,
     if ratio <= 1:  # False for nan: a nan gradient never passes
         return c.worst(lambda a, n: _relative_errors(a, n, 1e-8))[0]
     t = inputs[i]
-    x_value = float(_backend.to_numpy(t.data)[idx])
+    x_value = float(_backend.to_numpy(t._data)[idx])
     rel = abs(a - n) / max(abs(a), abs(n), 1e-8)
-    dtype = str(t.data.dtype).replace("torch.", "")
+    dtype = str(t._data.dtype).replace("torch.", "")
     lines = [
         f"gradient check failed for inputs[{i}] (shape {t.shape}, {dtype}) at index {idx}: "
         f"autodiff gives {a:.8g}, central differences give {n:.8g}; relative error "

@@ -102,8 +102,8 @@ def _short(value) -> str:
 
 def unwrap(a):
     """The array inside an nnlearn Tensor; anything else unchanged."""
-    if type(a).__module__.startswith("nnlearn") and hasattr(a, "data"):
-        return a.data
+    if type(a).__module__.startswith("nnlearn") and hasattr(a, "_data"):
+        return a._data
     return a
 
 

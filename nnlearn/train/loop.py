@@ -172,8 +172,8 @@ def _to_loader(data, role, batch_size, shuffle, seed, b, where):
         raise ValueError(f"{where}: {role} is empty (0 samples)")
     if batch_size is None:
         batch_size = 32 if role == "train_data" else _EVAL_BATCH
-    X = X.data if isinstance(X, Tensor) else X
-    y = y.data if isinstance(y, Tensor) else y
+    X = X._data if isinstance(X, Tensor) else X
+    y = y._data if isinstance(y, Tensor) else y
     with _backend.use(b.name):
         loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
     if b.xp.isdtype(loader.X.dtype, "integral") or loader.X.dtype == b.xp.bool:
@@ -185,7 +185,7 @@ def _numeric(a, role, name, where):
     """``a`` (an array of any backend, a Tensor or a list) as an array of real
     numbers, with a clear error for ragged lists, strings and complex numbers."""
     if isinstance(a, Tensor):
-        a = a.data
+        a = a._data
     if isinstance(a, (list, tuple)):
         try:
             with warnings.catch_warnings():
@@ -302,25 +302,26 @@ def clip_grad_norm_(parameters, max_norm: float) -> float:
     params = [p for p in parameters if p.grad is not None]
     total = 0.0
     for p in params:
-        xp = _backend.namespace_of(p.grad)
-        total += float(xp.sum(p.grad * p.grad))
+        g = p.grad._data
+        xp = _backend.namespace_of(g)
+        total += float(xp.sum(g * g))
     norm = math.sqrt(total)
     coef = max_norm / (norm + 1e-6)
     if coef < 1.0:
         for p in params:
-            p.grad = p.grad * coef
+            p.grad = p.grad._data * coef
     return norm
 
 
 def _floating(tensors) -> list:
     """The tensors of a floating-point dtype (those that can become nan or inf)."""
-    return [t for t in tensors if t.xp.isdtype(t.data.dtype, "real floating")]
+    return [t for t in tensors if t.xp.isdtype(t._data.dtype, "real floating")]
 
 
 def _finite(tensors) -> bool:
     """Whether every entry of every (floating-point) tensor is finite."""
     for t in tensors:
-        if not bool(t.xp.all(t.xp.isfinite(t.data))):
+        if not bool(t.xp.all(t.xp.isfinite(t._data))):
             return False
     return True
 
@@ -344,7 +345,7 @@ def _clone(value):
 
 
 def _copy_of(t):
-    return _clone(t.data)
+    return _clone(t._data)
 
 
 class _Checkpoint:
@@ -370,9 +371,11 @@ class _Checkpoint:
         for m, name, saved in self.buffers:
             t = m._buffers.get(name)
             if t is not None:
-                t.data[...] = saved
+                t._data[...] = saved
+                t._bump_version()     # changed in place, as p.data[...] = v would
         for p, saved in self.params or ():
-            p.data[...] = saved
+            p._data[...] = saved
+            p._bump_version()
         if self.optimizer is not None:
             state, saved = self.optimizer
             state.clear()
@@ -483,7 +486,7 @@ def predict(model, X, batch_size: int = _EVAL_BATCH) -> np.ndarray:
             f"{'None' if X is None else _what(X)}."
         )
     b = _model_backend(model) if isinstance(model, nn.Module) else _backend.current()
-    arr = X.data if isinstance(X, Tensor) else X
+    arr = X._data if isinstance(X, Tensor) else X
     arr = b.asarray(_backend.to_numpy(arr)) if not hasattr(arr, "shape") or \
         _backend.backend_of(arr) != b.name else arr
     if arr.ndim == 0:
@@ -502,7 +505,7 @@ def predict(model, X, batch_size: int = _EVAL_BATCH) -> np.ndarray:
             step = bs if arr.ndim > 1 else max(n, 1)
             for start in range(0, max(n, 1), step):
                 out = model(Tensor(arr[start:start + step]))
-                outs.append(_backend.to_numpy(out.data if isinstance(out, Tensor) else out))
+                outs.append(_backend.to_numpy(out._data if isinstance(out, Tensor) else out))
     finally:
         _set_modes(model, saved)
     return np.concatenate(outs, axis=0)
@@ -559,9 +562,9 @@ def _non_finite_rows(batch):
     """``(what, rows)`` when the batch's inputs or targets hold nan or inf, else None."""
     for what, t in zip(("inputs X", "targets y"), batch):
         xp = t.xp
-        if not xp.isdtype(t.data.dtype, "real floating"):
+        if not xp.isdtype(t._data.dtype, "real floating"):
             continue
-        bad = ~xp.isfinite(t.data)
+        bad = ~xp.isfinite(t._data)
         if t.ndim > 1:
             bad = xp.any(xp.reshape(bad, (t.shape[0], -1)), axis=1)
         rows = int(xp.sum(xp.astype(bad, xp.int64)))
