@@ -53,6 +53,12 @@ __all__ = [
     "train_tanh_nets",
     "Selection",
     "select_within_noise",
+    "fold_masks",
+    "plot_by_size",
+    "train_with_decay",
+    "plot_dropout_average",
+    "running_statistics_table",
+    "deep_relu_mlp",
 ]
 
 
@@ -476,17 +482,40 @@ class LearningRateSweep:
         """How many seeds diverged, per learning rate."""
         return np.isnan(self.scores[name]).sum(axis=1)
 
-    def table(self, digits: int = 3) -> Table:
-        """One row per learning rate, one column per architecture ("diverged" where any seed did)."""
+    def table(self, digits: int = 3, spread: bool = False) -> Table:
+        """One row per learning rate, one column per architecture ("diverged" where any seed did);
+        ``spread=True`` adds the sample standard deviation over the seeds (mean ± sd)."""
         rows = []
         for i, lr in enumerate(self.lrs):
             row = [lr]
             for name in self.names:
                 d = int(self.diverged(name)[i])
-                row.append(f"diverged ({d}/{len(self.seeds)})" if d else float(self.mean(name)[i]))
+                m = float(self.mean(name)[i])
+                if d:
+                    row.append(f"diverged ({d}/{len(self.seeds)})")
+                elif spread and len(self.seeds) > 1:
+                    row.append(f"{m:.{digits}f} ± {float(np.std(self.scores[name][i], ddof=1)):.{digits}f}")
+                else:
+                    row.append(m)
             rows.append(row)
-        what = f"final {self.metric}" + (f", mean of {len(self.seeds)} seeds" if len(self.seeds) > 1 else "")
+        what = f"final {self.metric}" + (f", mean{' ± sd' if spread else ''} of {len(self.seeds)} seeds"
+                                         if len(self.seeds) > 1 else "")
         return Table(["lr", *self.names], rows, digits=digits, title=what)
+
+    def verdicts(self, name: str, learns: float, fails: float) -> list:
+        """Per learning rate: "learns" if every seed ends above ``learns``, "fails" if every seed
+        ends below ``fails``, "diverged" if every seed diverged, "mixed" otherwise."""
+        out = []
+        for row in self.scores[name]:
+            if np.all(np.isnan(row)):
+                out.append("diverged")
+            elif np.all(row > learns):
+                out.append("learns")
+            elif np.all(np.nan_to_num(row, nan=-np.inf) < fails):
+                out.append("fails")
+            else:
+                out.append("mixed")
+        return out
 
     def plot(self, ax=None, figsize=(5.6, 3.6)):
         """The metric against the learning rate (log axis), one line per architecture;
@@ -904,3 +933,126 @@ def select_within_noise(errors: Mapping, confidence: float = 0.95) -> Selection:
     half = q * D.std(axis=1, ddof=1) / math.sqrt(n)
     diff = D.mean(axis=1)
     return Selection(cands, np.sqrt(mean), cands[i], diff, diff - half, diff + half, n, confidence)
+
+
+def fold_masks(n: int, k: int = 5, seed: int | None = 0) -> np.ndarray:
+    r"""The folds of :func:`kfold_indices` as training masks, shape ``(n, k)``.
+
+    Column :math:`i` is 1 for the samples that train in fold :math:`i` and 0 for
+    the ones it validates on (``1 - mask``), ready for :func:`train_tanh_nets`.
+    """
+    masks = np.zeros((n, k))
+    for i, (train_idx, _) in enumerate(kfold_indices(n, k, seed)):
+        masks[train_idx, i] = 1.0
+    return masks
+
+
+def plot_by_size(sizes, scores: Mapping, floor=None, ax=None, figsize=(6, 3.6)):
+    r"""RMS errors against the number of hidden units: a line through the means over the
+    starts and a dot per start, for each of ``scores = {label: array (len(sizes), starts)}``;
+    ``floor``, a dotted line (the noise level)."""
+    from ..viz._common import color, figure_and_axes
+
+    fig, axes = figure_and_axes(ax, figsize=figsize)
+    ax = axes[0, 0]
+    for j, (label, s) in enumerate(scores.items()):
+        s = np.asarray(s, dtype=float)
+        ax.plot(sizes, s.mean(axis=1), "o-", color=color(j), label=label)
+        ax.plot(np.repeat(sizes, s.shape[1]), s.ravel(), ".", color=color(j), alpha=0.5)
+    if floor is not None:
+        ax.axhline(floor, color="0.5", ls=":", label="noise level")
+    ax.set(xlabel="hidden units M", ylabel="RMS error", xticks=list(sizes))
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def train_with_decay(model, X, d, make_optimizer, *, lam: float, lr: float, where: str, steps: int = 100):
+    r"""Full-batch training on :math:`E = \frac1N\sum\tfrac12(y-d)^2` with weight decay put in one of
+    three places, to compare them; returns the model.
+
+    ``where="loss"``: :math:`\tfrac{\lambda}{2}\|\theta\|^2` (every parameter) added to the loss;
+    ``"optimizer"``: ``make_optimizer(params, lr=lr, weight_decay=lam)``;
+    ``"decoupled"``: before each step every parameter is multiplied by :math:`1 - \eta\lambda`
+    and the optimizer sees the plain gradient (SGDW / AdamW written out).
+    ``make_optimizer(params, lr=..., weight_decay=...)`` is an optimizer class or factory.
+    """
+    from .. import losses
+    from .._tensor import Tensor
+
+    if where not in ("loss", "optimizer", "decoupled"):
+        raise ValueError(f"train_with_decay: where must be 'loss', 'optimizer' or 'decoupled', got {where!r}.")
+    opt = make_optimizer(model.parameters(), lr=lr, weight_decay=lam if where == "optimizer" else 0.0)
+    Xt, dt = Tensor(X), Tensor(d)
+    for _ in range(int(steps)):
+        opt.zero_grad()
+        loss = 0.5 * losses.mse_loss(model(Xt), dt)
+        if where == "loss":
+            loss = loss + l2_penalty(model, lam, include_bias=True)
+        loss.backward()
+        if where == "decoupled":
+            for p in model.parameters():
+                p.data[...] = p.data * (1 - lr * lam)
+        opt.step()
+    return model
+
+
+def plot_dropout_average(model, grid, mean, std, data=None, ax=None, figsize=(6, 3.6)):
+    r"""The average of the thinned networks (± one standard deviation over the masks) and
+    the evaluation-mode network on a 1-D ``grid``; ``data = (X, d)`` as points."""
+    from ..train import predict
+    from ..viz._common import figure_and_axes
+
+    fig, axes = figure_and_axes(ax, figsize=figsize)
+    ax = axes[0, 0]
+    x, m, s = np.asarray(grid)[:, 0], np.asarray(mean)[:, 0], np.asarray(std)[:, 0]
+    ax.fill_between(x, m - s, m + s, alpha=0.25, label="thinned networks: mean ± 1 std")
+    ax.plot(x, m, lw=2, label=f"average of the thinned networks")
+    ax.plot(x, np.asarray(predict(model, grid))[:, 0], "--", lw=2, label="evaluation-mode network")
+    if data is not None:
+        ax.plot(np.asarray(data[0])[:, 0], np.asarray(data[1])[:, 0], "o", mfc="none", label="data")
+    ax.set(xlabel="$x$", ylabel="$y$")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def running_statistics_table(bn, batch, probe, checkpoints=(0, 1, 5, 10, 20, 50)) -> Table:
+    r"""How a ``BatchNorm1d``'s running mean approaches the data's, and evaluation mode with it.
+
+    Feeds ``bn`` (in training mode) fresh batches from ``batch()`` until it has
+    seen ``k`` of them, for each ``k`` of ``checkpoints``, and reports its
+    running mean of feature 1 against :math:`\mu(1 - 0.9^k)` (``momentum=0.1``,
+    starting from 0, for data of mean :math:`\mu`; the table's formula column
+    assumes :math:`\mu = 5`) and the largest difference between ``bn`` in
+    evaluation mode and a fresh layer in training mode on ``probe``.
+    """
+    from ..nn import BatchNorm1d
+    from .._tensor import Tensor
+
+    in_training = _backend.to_numpy(BatchNorm1d(bn.num_features)(Tensor(probe)).data)
+    rows, seen = [], 0
+    for k in checkpoints:
+        for _ in range(k - seen):
+            bn.train()(Tensor(batch()))          # updates the running statistics
+        seen = k
+        gap = np.abs(_backend.to_numpy(bn.eval()(Tensor(probe)).data) - in_training).max()
+        rows.append([k, float(_backend.to_numpy(bn.running_mean.data)[0]), 5 * (1 - 0.9 ** k), float(gap)])
+    return Table(["batches seen", "running mean (feature 1)", "5·(1 − 0.9ᵏ)",
+                  "max |eval − train| on the probe"], rows, digits=3)
+
+
+def deep_relu_mlp(batch_norm: bool, depth: int = 6, width: int = 64, n_in: int = 64, n_out: int = 10):
+    r"""``depth`` hidden ReLU layers of ``width`` units (He-initialized weights,
+    ``kaiming_normal_(nonlinearity="relu")``), each ``Linear`` followed by a
+    ``BatchNorm1d`` when ``batch_norm``, then a linear output layer."""
+    from .. import nn
+    from ..nn import init
+
+    layers, n = [], n_in
+    for _ in range(depth):
+        linear = nn.Linear(n, width)
+        init.kaiming_normal_(linear.weight, nonlinearity="relu")
+        layers += [linear, *([nn.BatchNorm1d(width)] if batch_norm else []), nn.ReLU()]
+        n = width
+    return nn.Sequential(*layers, nn.Linear(n, n_out))
