@@ -103,3 +103,14 @@ def test_exercise_5_8_interval_is_welchs():
     w = welch_interval(a, b)
     assert w["lower"] == pytest.approx(ci.low) and w["upper"] == pytest.approx(ci.high)
     assert w["difference"] == pytest.approx(a.mean() - b.mean())
+
+
+def test_top_sigmoid_layer_saturates_towards_zero_b8():
+    """B8 (Glorot & Bengio's figure 2): the top hidden sigmoid layer is driven towards 0."""
+    split, _ = train.standardized_split(*data.digits(), seed=0)
+    for seed in (0, 1):
+        m = ie.mean_activation_during_training(split, [64, 200, 200, 200, 200, 10], "sigmoid", "standard",
+                                               epochs=10, lr=0.1, seed=seed)
+        assert m.shape == (11, 4) and np.all(np.abs(m[0] - 0.5) < 0.02)
+        assert m[-1, 3] < 0.2 and np.all(np.diff(m[:, 3]) < 0)      # falls every epoch
+        assert m[:, :3].min() > 0.45

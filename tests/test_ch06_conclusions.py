@@ -208,3 +208,11 @@ def test_bn_network_tolerates_learning_rates_where_the_plain_one_fails():
     assert sweep.verdicts("bn", learns=0.6, fails=0.3) == ["learns"] * 5
     text = str(sweep.table(spread=True))
     assert "diverged (3/3)" in text and "±" in text
+
+
+def test_on_the_test_set_small_sizes_beat_large_ones():
+    X, d, _, _, X_test, d_test = _bishop_data()
+    sizes = [1, 2, 3, 4, 6, 10]
+    grid = reg.train_tanh_nets(np.repeat(sizes, 5), np.tile(range(5), 6), X, d, steps=3000)
+    test_mean = grid.rms(X_test, d_test).reshape(6, 5).mean(axis=1)
+    assert max(test_mean[1:3]) < min(test_mean[3:]) - 0.02

@@ -54,6 +54,7 @@ __all__ = [
     "Factorial",
     "activation_init_factorial",
     "logistic_accuracy",
+    "mean_activation_during_training",
 ]
 
 INITIALIZATIONS = {
@@ -622,3 +623,30 @@ def logistic_accuracy(X, y, epochs=300, lr=0.1, seed=0) -> float:
     train.fit(unit, losses.binary_cross_entropy_with_logits, optim.Adam(unit.parameters(), lr=lr),
               (X, y), epochs=epochs, batch_size=len(X), progress=False)
     return float(np.mean((train.predict(unit, X) > 0) == (y > 0.5)))
+
+
+def mean_activation_during_training(split, sizes, activation="sigmoid", init="standard", epochs=10,
+                                    lr=0.1, batch_size=10, seed=0, probe=300):
+    r"""The mean activation :math:`\mathbb E[z^{(l)}]` of every hidden layer, on the first
+    ``probe`` training samples, before training and after each epoch of minibatch SGD.
+
+    Glorot and Bengio's figure 2 tracks this for a deep sigmoid network with the
+    standard initialization: the top hidden layer is driven to 0, the saturated end
+    of the sigmoid, early in training. Returns an array ``(epochs + 1, hidden layers)``.
+    """
+    from .. import losses, train
+
+    X = split.train[0][:probe]
+    _backend.manual_seed(seed)
+    model = mlp(list(sizes), activation, init)
+    opt = optim.SGD(model.parameters(), lr=lr)
+
+    def means():
+        return [float(np.mean(v)) for v in train.layer_statistics(model, X).values("activation")]
+
+    out = [means()]
+    for epoch in range(epochs):
+        train.fit(model, losses.cross_entropy, opt, split.train, epochs=1, batch_size=batch_size,
+                  progress=False, seed=1000 * seed + epoch)
+        out.append(means())
+    return np.array(out)
