@@ -666,13 +666,12 @@ class Comparison:
                     f"Over the finite runs, {diff}.")
         if self.significant:
             how = "higher" if self.difference > 0 else "lower"
-            who = B if self.difference > 0 else A
             screen = ("; even the conservative screen agrees: the mean ± 2σ bands of single "
                       "runs do not overlap" if self.bands_separate else
                       "; single runs still overlap (the mean ± 2σ bands touch), so one run of "
                       f"{self.better} can score worse than one of the other")
-            return (f"{self.better} is better with {n}: {who}'s mean {self.metric} is {how}, and "
-                    f"{diff}, which excludes 0{screen}.")
+            return (f"{self.better} is better with {n}: {B}'s mean {self.metric} is {how} than "
+                    f"{A}'s, and {diff}, which excludes 0{screen}.")
         return (f"Too close to call with {n}: {diff}, which contains 0. More seeds would shrink "
                 f"the interval (its width falls like 1/√n).")
 

@@ -171,7 +171,7 @@ def test_compare_a_clear_difference_reports_both_quantities():
     assert c.bands[1] == pytest.approx((b.mean("acc") - 2 * b.std("acc"), b.mean("acc") + 2 * b.std("acc")))
     assert c.bands_separate and c.significant and c.better == "wider"
     assert c.conclusion == "wider is better"
-    assert c.verdict.startswith("wider is better with 5 seeds: wider's mean acc is higher")
+    assert c.verdict.startswith("wider is better with 5 seeds: wider's mean acc is higher than baseline's")
     assert "excludes 0" in c.verdict and "bands of single runs do not overlap" in c.verdict
     assert c.p_value == pytest.approx(stats.ttest_rel(b["acc"], a["acc"]).pvalue)
     t = c.table()
@@ -181,7 +181,9 @@ def test_compare_a_clear_difference_reports_both_quantities():
     la = SeedResults(range(3), {"val_loss": [0.30, 0.31, 0.32]})
     lb = SeedResults(range(3), {"val_loss": [0.20, 0.21, 0.22]})
     c = compare(la, lb, "val_loss", names=("A", "B"))
-    assert c.better == "B" and "lower" in c.verdict
+    assert c.better == "B" and c.verdict.startswith("B is better with 3 seeds: B's mean val_loss is lower than A's")
+    c = compare(lb, la, "val_loss", names=("B", "A"))
+    assert c.better == "B" and c.verdict.startswith("B is better with 3 seeds: A's mean val_loss is higher than B's")
 
 
 def test_a_difference_within_the_noise_is_too_close_to_call():

@@ -28,6 +28,7 @@ the host, so the averaging here is host-side NumPy code.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple, Sequence
 
@@ -48,6 +49,9 @@ __all__ = [
     "average_table",
     "selection_and_report",
     "image_bootstrap",
+    "hastie_splits",
+    "train_hastie",
+    "hastie_runs",
 ]
 
 
@@ -451,3 +455,77 @@ def image_bootstrap(correct_a, correct_b, level: float = 0.95, resamples: int = 
     diffs = per_image[idx].mean(axis=1)
     lo, hi = np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)
+
+
+# --------------------------------------------------------------------------
+# The recipe on a second problem (workbook 08): Hastie et al.'s sphere
+# --------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def hastie_splits(n: int = 3000, seed: int = 0):
+    r"""``data.hastie_10_2(n, seed)``, split and standardized as in chapter 7.
+
+    60% training, 20% test, and the remaining 20% cut into a selection and a
+    report half (:func:`selection_and_report`); standardized with the training
+    statistics.
+
+    Returns
+    -------
+    (train, select, report, test)
+        Four ``(X, y)`` pairs.
+    """
+    from ..data import hastie_10_2
+    from ..train import standardized_split
+
+    X, y = hastie_10_2(n, seed=seed)
+    split, _ = standardized_split(X, y, val_size=0.2, test_size=0.2, seed=seed, stratify=True)
+    select, report = selection_and_report(*split.val, seed=seed)
+    return split.train, select, report, split.test
+
+
+def train_hastie(width: int = 64, depth: int = 1, lr: float = 3e-3, weight_decay: float = 0.0,
+                 epochs: int = 30, seed: int = 0, train_data=None):
+    """Chapter 7's skeleton on :func:`hastie_splits`: seed, build, train with AdamW, keep the
+    best epoch on the selection half. ``depth=0`` is logistic (softmax) regression.
+
+    Returns ``(model, history)``.
+    """
+    import nnlearn
+    from .. import losses, nn, optim
+    from ..train import fit
+    from .regularization import weight_decay_groups
+
+    tr, select, _, _ = hastie_splits()
+    nnlearn.manual_seed(seed)
+    layers, n_in = [], tr[0].shape[1]
+    for _ in range(depth):
+        layers += [nn.Linear(n_in, width), nn.ReLU()]
+        n_in = width
+    model = nn.Sequential(*layers, nn.Linear(n_in, 2))
+    opt = optim.AdamW(weight_decay_groups(model, weight_decay), lr=lr)
+    history = fit(model, losses.cross_entropy, opt, train_data or tr, epochs=epochs, batch_size=32,
+                  val_data=select, metrics=["accuracy"], seed=seed, early_stopping=epochs,
+                  progress=False)
+    return model, history
+
+
+def _hastie_seed(args, seed):
+    from .. import losses
+    from ..train import evaluate
+
+    width, depth, lr, weight_decay, epochs = args
+    model, _ = train_hastie(width, depth, lr, weight_decay, epochs, seed)
+    return evaluate(model, losses.cross_entropy, hastie_splits()[2], metrics=["accuracy"]), model
+
+
+@functools.lru_cache(maxsize=None)
+def hastie_runs(width: int = 64, depth: int = 1, lr: float = 3e-3, weight_decay: float = 0.0,
+                epochs: int = 30, seeds: tuple = (0, 1, 2, 3, 4), name: str | None = None):
+    """:func:`train_hastie` over ``seeds`` (in parallel, :func:`nnlearn.experiment.run_seeds`),
+    scored on the report half; the trained models are in ``.outputs``. Cached: the same
+    arguments return the same :class:`~nnlearn.experiment.SeedResults`.
+    """
+    from ..experiment import run_seeds
+
+    args = (width, depth, lr, weight_decay, epochs)
+    return run_seeds(functools.partial(_hastie_seed, args), seeds, name=name)
