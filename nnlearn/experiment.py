@@ -288,9 +288,10 @@ def parallel_map(fn: Callable, args: list, n_jobs: int | None = -1, on_result=No
 
     Raises
     ------
-    Whatever ``fn`` or the user raises (``KeyboardInterrupt`` included). The
-    exception carries ``.partial``, a dict ``{index: result}`` of the calls
-    that had finished.
+    BaseException
+        Whatever ``fn`` or the user raises, ``KeyboardInterrupt`` included. The
+        exception carries ``partial``, a dict from index to result of the calls
+        that had finished.
     """
     from . import backend
 
@@ -486,9 +487,10 @@ def run_seeds(make_and_train: Callable[[int], dict], seeds: Iterable[int] = rang
 
     Raises
     ------
-    Whatever ``make_and_train`` raises, or ``KeyboardInterrupt``: the
-    exception carries ``.results``, the :class:`SeedResults` of the seeds that
-    had finished (``None`` if none had).
+    BaseException
+        Whatever ``make_and_train`` raises, or ``KeyboardInterrupt``. The
+        exception carries ``results``, the :class:`SeedResults` of the seeds
+        that had finished (``None`` if none had).
 
     Warns
     -----

@@ -234,8 +234,10 @@ def search(train: Callable[[dict, int], dict], space: dict, n_trials: int = 16, 
 
     Raises
     ------
-    Whatever ``train`` raises; the exception carries ``.results``, the
-    :class:`SearchResults` of the finished trials.
+    BaseException
+        Whatever ``train`` raises, ``KeyboardInterrupt`` included. The
+        exception carries ``results``, the :class:`SearchResults` of the
+        finished trials.
     """
     if not callable(train):
         raise TypeError(f"search: train must be a function (params, seed) -> dict, got {train!r}")

@@ -481,3 +481,17 @@ def test_debugging_checks_on_the_digits(digits_split):
     zero = checks.input_independent_baseline(fit_and_score, X, digits_split.val[0], metric="loss")
     assert zero["uses_input"]
     assert zero["zeroed"]["loss"] == pytest.approx(math.log(10), abs=0.02)   # class frequencies only
+
+
+def test_image_bootstrap_by_hand():
+    # one seed, 4 images: B fixes image 0 and breaks none; per-image differences (1, 0, 0, 0)
+    a = np.array([[0, 1, 1, 1]], dtype=bool)
+    b = np.array([[1, 1, 1, 1]], dtype=bool)
+    lo, hi = image_bootstrap(a, b, resamples=20_000, seed=0)
+    # a resample of 4 images has k copies of image 0, k ~ Binomial(4, 1/4): differences k/4;
+    # P(k = 0) = (3/4)^4 = 0.316 > 2.5%, so the interval starts at exactly 0
+    assert lo == 0.0 and str(lo) == "0.0"
+    assert hi == 0.75                     # P(k >= 3) = 0.051, P(k = 4) = 0.004 < 2.5%
+    assert image_bootstrap(a, a) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="same images"):
+        image_bootstrap(a, b[:, :3])
