@@ -315,8 +315,10 @@ def test_worker_processes_give_the_same_numbers(sequential_moons):
 
 
 def test_a_dask_cluster_gives_the_same_numbers(sequential_moons):
-    joblib = pytest.importorskip("joblib")
-    distributed = pytest.importorskip("dask.distributed")
+    # dask is pinned in requirements.txt (an optional dependency of the package): no skip here,
+    # so that a missing install fails instead of passing silently
+    import joblib
+    from dask import distributed
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, distributed.Client(cluster):
         with joblib.parallel_config(backend="dask"):
