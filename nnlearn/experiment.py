@@ -265,7 +265,7 @@ def parallel_map(fn: Callable, args: list, n_jobs: int | None = -1, on_result=No
     r"""``[fn(a) for a in args]``, run through joblib; finished results survive an interruption.
 
     Each call runs with BLAS pinned to one thread and on the caller's nnlearn
-    backend (:func:`_pinned_call`), so the results are the same, call for call,
+    backend, so the results are the same, call for call,
     in this process (``n_jobs=1``), in joblib's worker processes (the default,
     ``n_jobs=-1``: one per core) or on a Dask cluster (run inside
     ``joblib.parallel_config(backend="dask")`` with a ``dask.distributed.Client``).
