@@ -27,6 +27,7 @@ def test_seeded_and_balanced():
         hastie_10_2(0)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_a_linear_model_is_at_chance_and_an_mlp_is_not():
     # the reason the recipe's workbook uses it: real headroom over the linear baseline
     X, y = hastie_10_2(3000, seed=0)
