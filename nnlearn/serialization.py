@@ -178,6 +178,8 @@ def load(f, map_location=None, weights_only: bool = True):
             "files, because unpickling can run arbitrary code; a torch.save file can be read with "
             "torch.load(..., weights_only=True) and its state dict passed to load_state_dict."
         ) from None
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
     except (OSError, EOFError, zipfile.BadZipFile) as e:
         raise ValueError(f"nnlearn.load: {_name(f)} is not an nnlearn file ({type(e).__name__}: {e})") from None
     if not isinstance(archive, np.lib.npyio.NpzFile) or "structure" not in archive.files:

@@ -33,6 +33,7 @@ from .._tensor import Tensor, linear
 __all__ = [
     "Parameter",
     "Module",
+    "RemovableHandle",
     "Sequential",
     "ModuleList",
     "ModuleDict",
@@ -129,6 +130,8 @@ class RemovableHandle:
     _next_id = 0
 
     def __init__(self, hooks: dict, hook):
+        if not callable(hook):
+            raise TypeError(f"a hook must be a function, got {type(hook).__name__}")
         self.hooks, self.id = hooks, RemovableHandle._next_id
         RemovableHandle._next_id += 1
         hooks[self.id] = hook
@@ -1050,6 +1053,9 @@ class Softmax(Module):
 
     def __init__(self, dim: int | None = None):
         super().__init__()
+        if dim is not None and (not isinstance(dim, (int, np.integer)) or isinstance(dim, bool)):
+            raise TypeError(f"{type(self).__name__}: dim must be an int (the axis that sums to 1) or None, "
+                            f"got {type(dim).__name__} {dim!r}")
         self.dim = dim
 
     def forward(self, x) -> Tensor:
