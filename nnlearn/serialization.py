@@ -43,7 +43,7 @@ _FORMAT = "nnlearn-npz-1"
 
 def _raw(t):
     """The backend array behind a Tensor."""
-    return t._data if hasattr(t, "_data") else t.data
+    return t._data
 
 
 def _encode(obj, arrays):

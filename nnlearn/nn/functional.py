@@ -81,7 +81,7 @@ def _normal_cdf(x):
 
     from .. import backend
 
-    host = backend.to_numpy(x.data)
+    host = backend.to_numpy(x._data)
     erf = np.vectorize(_math.erf, otypes=[host.dtype])(host / _math.sqrt(2)) if host.size else host
     cdf = x._coerce(0.5 * (1 + erf), "gelu")
     xd = x.detach()

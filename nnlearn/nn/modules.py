@@ -118,7 +118,7 @@ def _check_number(layer: str, name: str, v, lo=None, hi=None, *, allow_none=Fals
 
 def _raw(t):
     """The backend array behind a Tensor."""
-    return t.data
+    return t._data
 
 
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -262,10 +262,11 @@ def _move(t, device, dtype_name) -> None:
     if name == src.name and target_dtype == _dtype_name(arr.dtype):
         return
     b = src if name == src.name else _backend_named(name)
-    t.data = _convert_array(arr, b, target_dtype)
-    if t.grad is not None:
-        t.grad = _convert_array(t.grad, b, target_dtype)
+    grad = t.grad
+    t.data = _convert_array(arr, b, target_dtype)       # replaces the storage (and the backend)
     t.backend, t.xp = b, b.xp
+    if grad is not None:
+        t.grad = _convert_array(_raw(grad), b, target_dtype)
 
 
 def _backend_named(name):
@@ -473,8 +474,8 @@ class Module:
         for p in self.parameters():
             if set_to_none:
                 p.grad = None
-            elif p.grad is not None:
-                p.grad = p.xp.zeros_like(p.data)
+            elif p._grad is not None:
+                p._grad._data[...] = 0
 
     # ------------------------------------------------------------ state dict
     def _state_items(self, prefix: str = ""):
@@ -492,7 +493,7 @@ class Module:
         """Parameters and persistent buffers by name (PyTorch's names and order),
         as *copies* of their arrays."""
         return OrderedDict(
-            (name, t.xp.asarray(t.data, copy=True)) for name, t in self._state_items()
+            (name, t.xp.asarray(t._data, copy=True)) for name, t in self._state_items()
         )
 
     def load_state_dict(self, state_dict, strict: bool = True):
@@ -538,6 +539,7 @@ class Module:
             )
         for t, value in converted:
             _raw(t)[...] = value
+            t._bump_version()
         return _IncompatibleKeys(missing, unexpected)
 
     def to(self, *args, **kwargs) -> "Module":
@@ -912,7 +914,7 @@ class Linear(Module):
     def forward(self, x) -> Tensor:
         if not isinstance(x, Tensor):
             x = self.weight._coerce(x, "Linear")
-        shape = x.data.shape
+        shape = x._data.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}) "

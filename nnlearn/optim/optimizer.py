@@ -97,9 +97,11 @@ class Optimizer:
 
     Notes
     -----
-    nnlearn's ``p.grad`` is a backend array, not a Tensor, so ``step()`` is
-    plain in-place array arithmetic on ``p.data``. Parameters whose ``grad``
-    is ``None`` are skipped, as in PyTorch.
+    ``step()`` is plain in-place array arithmetic on the arrays behind each
+    parameter and its gradient (``p._data``, ``p.grad._data``); parameters
+    whose ``grad`` is ``None`` are skipped, as in PyTorch. Each step counts as
+    an in-place change of the parameter (its version goes up), so a graph that
+    saved the old values refuses to backpropagate through them, as in PyTorch.
     """
 
     def __init__(self, params, defaults):
@@ -183,12 +185,12 @@ class Optimizer:
         """
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                if p._grad is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                 else:
-                    p.grad[...] = 0
+                    p._grad._data[...] = 0
 
     def step(self, closure=None):
         """Update the parameters once (subclasses implement ``_update``).
@@ -200,11 +202,12 @@ class Optimizer:
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
+                if p._grad is not None:
                     state = self.state[p]
                     if state:
-                        _follow(state, p.data)
-                    self._update(p, p.grad, state, group)
+                        _follow(state, p._data)
+                    self._update(p, p._grad._data, state, group)
+                    p._bump_version()
         return loss
 
     def _update(self, p, g, state, group):  # pragma: no cover - abstract
@@ -331,7 +334,7 @@ def _state_entry(value, p, idx, name):
     Scalars (``step``) become Python numbers; arrays, Tensors and nested lists
     become arrays of ``p``'s shape, or raise ValueError."""
     if hasattr(value, "grad") and hasattr(value, "data") and not array_api_compat.is_array_api_obj(value):
-        value = value.data  # a Tensor
+        value = value._data  # a Tensor
     if isinstance(value, (bool, str)):
         raise ValueError(f"state of parameter {idx}: {name!r} is {value!r}, not a number or an array.")
     if isinstance(value, numbers.Number):
@@ -347,7 +350,7 @@ def _state_entry(value, p, idx, name):
     if host.ndim == 0 and name == "step":
         v = host.item()
         return int(v) if float(v).is_integer() else v
-    shape = tuple(p.data.shape)
+    shape = tuple(p._data.shape)
     if tuple(host.shape) != shape:
         raise ValueError(
             f"state of parameter {idx}: {name!r} has shape {tuple(host.shape)}, but the "
@@ -378,13 +381,13 @@ def _follow(state, arr) -> None:
 
 
 def _is_tensor(x):
-    """A Tensor/Parameter (has ``.data`` and ``.grad``) rather than a raw array."""
-    return hasattr(x, "grad") and hasattr(x, "data") and not array_api_compat.is_array_api_obj(x)
+    """A Tensor/Parameter (has ``._data`` and ``.grad``) rather than a raw array."""
+    return hasattr(x, "grad") and hasattr(x, "_data") and not array_api_compat.is_array_api_obj(x)
 
 
 def _to_param_backend(value, p):
     if array_api_compat.is_array_api_obj(value):
-        xp = backend.namespace_of(p.data)
+        xp = backend.namespace_of(p._data)
         host = np.asarray(backend.to_numpy(value))
-        return xp.asarray(host, dtype=p.data.dtype, device=array_api_compat.device(p.data), copy=True)
+        return xp.asarray(host, dtype=p._data.dtype, device=array_api_compat.device(p._data), copy=True)
     return copy.deepcopy(value)

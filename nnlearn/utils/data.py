@@ -104,8 +104,7 @@ def default_collate(batch):
 
 
 def _array(t: Tensor):
-    data = t.data
-    return data if not isinstance(data, Tensor) else data._data
+    return t._data
 
 
 def _wrap(arr, b=None):
