@@ -38,10 +38,13 @@ _lazy = {
     "enable_grad": ("nnlearn._tensor", "enable_grad"),
     "is_grad_enabled": ("nnlearn._tensor", "is_grad_enabled"),
     "Table": ("nnlearn._display", "Table"),
+    "save": ("nnlearn.serialization", "save"),
+    "load": ("nnlearn.serialization", "load"),
 }
 _submodules = {
     "autodiff", "nn", "losses", "optim", "gradcheck",
     "data", "train", "experiment", "viz", "widgets", "course", "exercises",
+    "utils", "serialization",
 }
 # Names of the API contract that live one level down.
 _aliases = {
