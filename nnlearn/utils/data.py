@@ -11,7 +11,7 @@ one pass over the data per epoch::
         loss = loss_fn(model(xb), yb)
 
 The order of the samples within an epoch comes from
-:func:`nnlearn.data.loader.index_batches`, shared with the course's
+``nnlearn.data.loader.index_batches``, shared with the course's
 :class:`nnlearn.data.DataLoader` (which takes arrays, ``DataLoader(X, y)``);
 random orders come from nnlearn's generator, so ``nnlearn.manual_seed`` fixes
 them on every backend.
@@ -133,12 +133,16 @@ class DataLoader:
     seed : int, optional
         Shuffle with a generator of its own, seeded once (nnlearn's addition;
         PyTorch passes a ``generator``).
-    num_workers, pin_memory, ... : accepted and ignored
-        Batches are always made in the main process.
+    num_workers, pin_memory : accepted and ignored
+        Batches are always made in the main process (so are the other
+        arguments of PyTorch's loader that concern workers).
 
-    Yields tuples of Tensors (``for xb, yb in loader``), one batch at a time.
-    ``len(loader)`` is the number of batches per epoch and ``loader.dataset``
-    the data set (``len(loader.dataset)`` samples), as in PyTorch.
+    Yields
+    ------
+    tuple of Tensor
+        One batch at a time (``for xb, yb in loader``). ``len(loader)`` is the
+        number of batches per epoch and ``loader.dataset`` the data set
+        (``len(loader.dataset)`` samples), as in PyTorch.
 
     Notes
     -----
