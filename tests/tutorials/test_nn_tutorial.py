@@ -7,6 +7,7 @@ import pytest
 from tutorials.harness import run
 
 
+@pytest.mark.xfail(strict=True, reason="float32 data (as MNIST and torchvision give it) meet float64 parameters (nnlearn's default for tensors made from Python numbers) and matmul/linear refuse mixed dtypes: see the report")
 @pytest.mark.parametrize("backend", ["numpy", "torch"])
 def test_nn_tutorial_learns_as_in_pytorch(backend):
     ns, out = run("nn_tutorial", backend=backend)
