@@ -152,7 +152,7 @@ def build_venv(name: str, spec: dict, rebuild: bool = False) -> tuple[Path, bool
     env = clean_env()
     print(f"building the {name} venv in {venv} ...", flush=True)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=env)
-    subprocess.run([str(_python(venv)), "-m", "pip", "install", "-q", *spec["packages"]], check=True, env=env)
+    _pip(venv, ["install", "-q", *spec["packages"]], env)
     purelib = Path(subprocess.run([str(_python(venv)), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                   check=True, env=env, capture_output=True, text=True).stdout.strip())
     ipython_dir = venv / "ipython"
@@ -175,6 +175,20 @@ def build_venv(name: str, spec: dict, rebuild: bool = False) -> tuple[Path, bool
     (venv / "run_notebook.py").write_text(RUNNER)
     stamp.write_text(json.dumps({"fingerprint": want, "spec": spec}, indent=1))
     return venv, False
+
+
+_PIP_NOISE = re.compile(r"^WARNING: Location '.*' is ignored: it is neither a file nor a directory\.$")
+
+
+def _pip(venv: Path, args: list[str], env: dict) -> None:
+    """Run the venv's pip; its warnings shown, less one line per package for a local
+    index that does not hold it (noise from some machines' pip configuration)."""
+    proc = subprocess.run([str(_python(venv)), "-m", "pip", *args], env=env, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr.splitlines():
+        if not _PIP_NOISE.match(line):
+            print(line, file=sys.stderr)
+    if proc.returncode != 0:
+        raise SystemExit(f"pip {' '.join(args)} failed (exit {proc.returncode})")
 
 
 def kernel_name(profile: str) -> str:
@@ -300,10 +314,9 @@ def main(argv: list[str] | None = None) -> int:
                     JUPYTER_PATH=str(venv / "share" / "jupyter"), **threads, **git_env(url))
     if args.backend:
         env["NNLEARN_BACKEND"] = args.backend
-    py = [str(_python(venv)), "-m", "pip"]
-    subprocess.run(py + ["uninstall", "-q", "-y", "nnlearn"], env=env, capture_output=True)
+    subprocess.run([str(_python(venv)), "-m", "pip", "uninstall", "-q", "-y", "nnlearn"], env=env, capture_output=True)
     if spec["install"] == "before the run":
-        subprocess.run(py + ["install", "-q", "--no-deps", f"nnlearn @ git+{url}"], env=env, check=True)
+        _pip(venv, ["install", "-q", "--no-deps", f"nnlearn @ git+{url}"], env)
 
     print(f"profile {args.profile}: {versions(venv, env)}")
     print(f"venv {venv} ({'reused' if reused else f'built in {t_venv:.0f} s'}); nnlearn: committed HEAD {sha} "
