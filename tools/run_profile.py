@@ -172,7 +172,6 @@ def build_venv(name: str, spec: dict, rebuild: bool = False) -> tuple[Path, bool
         # the profile's own IPython directory: its start-up files, none of the user's
         "env": {"IPYTHONDIR": str(ipython_dir)},
     }, indent=1))
-    (venv / "run_notebook.py").write_text(RUNNER)
     stamp.write_text(json.dumps({"fingerprint": want, "spec": spec}, indent=1))
     return venv, False
 
@@ -238,10 +237,17 @@ RUNNER = textwrap.dedent('''
         lines = [l for l in str(e).splitlines() if l.strip()]
         errs = [l for l in lines if ("Error" in l or "Exception" in l) and not l.startswith(("-", " "))]
         result["error"] = (errs[-1] if errs else (lines[-1] if lines else type(e).__name__))[:300]
-        for i, c in enumerate(nb.cells):
-            if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.get("outputs", [])):
-                result["cell"] = i
-                break
+    # An exception raised while *displaying* a result (a _repr_*_ method) does not stop
+    # the cell: IPython shows its traceback as an error output and goes on. It is a
+    # failure all the same; the reader sees a traceback.
+    for i, c in enumerate(nb.cells):
+        errors = [o for o in c.get("outputs", []) if o.get("output_type") == "error"]
+        if c.cell_type == "code" and errors:
+            result["cell"] = i
+            if result["ok"]:
+                result["ok"] = False
+                result["error"] = f"{errors[0].get('ename')}: {errors[0].get('evalue')} (while displaying)"[:300]
+            break
     result["seconds"] = round(time.time() - t0, 1)
     nbformat.write(nb, out)
     print("NNLEARN_RESULT " + json.dumps(result))
@@ -307,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.time()
     venv, reused = build_venv(args.profile, spec, rebuild=args.rebuild)
     t_venv = time.time() - t_start
+    (venv / "run_notebook.py").write_text(RUNNER)           # this version's runner, also in a reused venv
     url = notebooks.repository_url()
     sha, dirty = head()
     threads = {v: os.environ.get(v, "1") for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
