@@ -18,7 +18,12 @@ In Jupyter, JupyterLab, VS Code and Colab the figure is live. Where nothing
 can react to the sliders (the HTML book, a notebook executed in the
 background, a terminal) it shows as a static PNG of its default settings with
 a caption saying so. Set the environment variable ``NNLEARN_DISPLAY=live``
-(or ``static``) to override the detection.
+(or ``static``) to override the detection. Live figures work with ipywidgets
+7.7 (what Colab ships) and 8.
+
+An option the figure does not offer (``optimizer="Nadam"``, a depth beyond the
+slider's range) is a ``ValueError`` naming the choices or the range, when the
+figure is made and in :meth:`InteractiveFigure.set`.
 
 Every redraw is kept well under a second: the surfaces are computed once,
 the networks are small, and trained fits are cached.
@@ -415,8 +420,8 @@ def deep_mlp(depth: int, width: int, n_in: int, n_out: int, activation: str = "t
     _choice("deep_mlp", "init", init, _INITS)
     for name, v in (("depth", depth), ("width", width), ("n_in", n_in), ("n_out", n_out)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            raise ValueError(f"deep_mlp: {name} must be a positive integer (depth counts the hidden "
-                             f"layers, at least 1); got {v!r}")
+            what = " (the number of hidden layers, at least 1)" if name == "depth" else ""
+            raise ValueError(f"deep_mlp: {name} must be a positive integer{what}; got {v!r}")
     if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) \
             or not math.isfinite(scale):
         raise ValueError(f"deep_mlp: scale must be a finite number; got {scale!r}")
