@@ -216,7 +216,7 @@ def head() -> tuple[str, bool]:
 
 RUNNER = textwrap.dedent('''
     """Execute one notebook with nbclient; print a JSON result (tools/run_profile.py)."""
-    import json, sys, time, traceback
+    import json, re, sys, time, traceback
     import nbformat
     from nbclient import NotebookClient
 
@@ -234,7 +234,7 @@ RUNNER = textwrap.dedent('''
         client.execute()
         result["ok"] = True
     except Exception as e:   # CellExecutionError, a timeout, a dead kernel
-        lines = [l for l in str(e).splitlines() if l.strip()]
+        lines = [l for l in re.sub(r"\\x1b\\[[0-9;]*m", "", str(e)).splitlines() if l.strip()]
         errs = [l for l in lines if ("Error" in l or "Exception" in l) and not l.startswith(("-", " "))]
         result["error"] = (errs[-1] if errs else (lines[-1] if lines else type(e).__name__))[:300]
     # An exception raised while *displaying* a result (a _repr_*_ method) does not stop
