@@ -171,7 +171,21 @@ def test_workbook_runs_pending_as_shipped_and_correct_with_solutions(path, tmp_p
     })
 
 
-@pytest.mark.parametrize("path", WORKBOOKS, ids=lambda p: p.stem)
+# Workbooks known to fail on the torch backend, each with its defect. strict: once
+# the workbook is fixed the XPASS fails this test, so the entry has to go.
+TORCH_DEFECTS = {
+    "02_backprop": "cell 12 multiplies the NumPy array X by manual.MLP's parameters, which are "
+                   "torch tensors on the torch backend (TypeError: ndarray @ Tensor); owner: ch13",
+}
+
+
+def _torch_case(path):
+    reason = TORCH_DEFECTS.get(path.stem)
+    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+    return pytest.param(path, id=path.stem, marks=marks)
+
+
+@pytest.mark.parametrize("path", [_torch_case(p) for p in WORKBOOKS])
 def test_workbook_solutions_pass_on_the_torch_backend(path, tmp_path):
     # The code path of a learner on a Colab GPU (NNLEARN_BACKEND=cuda) is the torch
     # backend's: every check must say "correct" there too.
