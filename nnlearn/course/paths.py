@@ -522,16 +522,20 @@ def torch_path(grad: Callable, optimizer: str, start, steps: int, lrs=None, **hy
     """``torch.optim``'s path, fed the same gradients ``grad(theta)`` (NumPy in, NumPy out).
 
     ``lrs``, optional, sets the learning rate before each step (a schedule).
+    The gradient is evaluated on nnlearn's current backend, as :func:`descend`
+    evaluates it, so that the two paths see the same gradient function and
+    differ only by the optimizers' arithmetic.
     """
     import torch
 
+    b = backend.current()
     phi = torch.tensor(np.asarray(start, float), dtype=torch.float64, requires_grad=True)
     opt = getattr(torch.optim, optimizer)([phi], **hyper)
     path = [phi.detach().clone()]
     for t in range(steps):
         if lrs is not None:
             opt.param_groups[0]["lr"] = float(lrs[t])
-        g = np.asarray(backend.to_numpy(grad(phi.detach().numpy().copy())), float)
+        g = np.asarray(backend.to_numpy(grad(b.asarray(phi.detach().numpy().copy()))), float)
         phi.grad = torch.from_numpy(g)
         opt.step()
         path.append(phi.detach().clone())
