@@ -23,6 +23,20 @@ those runs.
     when each of the classical stopping rules (a fixed number of epochs, a
     threshold on the training loss, no more decrease, a rising validation
     loss) would have ended a recorded training run.
+:func:`bind`, :func:`minibatch_descent`, :func:`paths_and_losses`
+    a loss or gradient of the parameters alone, on any backend; ``epochs`` of
+    minibatch descent; paths on a map beside their losses.
+:func:`heavy_ball`, :func:`averaged`, :func:`sutskever_nesterov`, :func:`torch_path`, :func:`momentum_rate`
+    the slides' forms of momentum, Sutskever's Nesterov, ``torch.optim``'s
+    path, and momentum's per-step factor on a quadratic.
+:func:`gradient_noise`, :func:`batch_vs_minibatch`, :func:`basin_counts`
+    what a minibatch costs and buys, and where noisy runs end.
+:func:`digits_run`, :func:`seeded_runs`, :func:`lr_regimes`, :func:`race_over_seeds`, :func:`stopping_study`, :func:`schedule_study`, :func:`restart_rates`
+    the chapter's experiments repeated over seeds or starts.
+:func:`mean_interval`, :func:`paired_interval`, :func:`verdict`
+    the uncertainty of a mean and of a paired difference (Student's *t*),
+    and the verdict they support ("too close to call" when the interval
+    contains 0).
 
 Each minibatch loss is the *mean* of the per-sample losses in the batch,
 

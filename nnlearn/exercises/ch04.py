@@ -109,7 +109,7 @@ def _adam_inputs(rng):
     return {"theta": rng.normal(size=3), "m": 0.1 * rng.normal(size=3),
             "v": rng.uniform(0.01, 1.0, size=3), "g": rng.normal(size=3), "t": t,
             "lr": float(rng.uniform(1e-3, 0.1)), "beta1": float(rng.uniform(0.5, 0.95)),
-            "beta2": float(rng.uniform(0.9, 0.9999)), "eps": 1e-8}
+            "beta2": float(rng.uniform(0.9, 0.9999)), "eps": float(rng.uniform(1e-3, 0.1))}
 
 
 def _adam_no_correction(theta, m, v, g, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
