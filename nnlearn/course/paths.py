@@ -895,7 +895,7 @@ def digits_run(split, make_optimizer: Callable, epochs: int = 10, seed: int = 0,
                **fit_options):
     """One seeded run of the chapter's 64-``hidden``-10 ReLU network on the digits.
 
-    ``seed`` sets both the initial weights (:func:`nnlearn.manual_seed`) and
+    ``seed`` sets both the initial weights (:func:`nnlearn.backend.manual_seed`) and
     the order of the minibatches (32 samples each), so two optimizers given
     the same seed start from the same weights and see the same batches. A run
     that diverges stops quietly (``history.diverged`` says where). Returns the
