@@ -355,8 +355,9 @@ def optimizer_widget(start=(2.5, 5.0), steps: int = 100, lr: float = 1.0, moment
     surface = gabor_loss_surface(x, y, num=num)
     best = float(np.min(surface.loss))
 
-    def grad(phi):
-        return gabor_loss_grad(phi, x, y)
+    def grad(phi):                     # the data on phi's backend (numpy or torch)
+        xb, yb = (_backend.current().asarray(a) for a in (x, y))
+        return gabor_loss_grad(phi, xb, yb)
 
     def draw(fig, optimizer, lr, momentum, steps):
         path = optimizer_path(grad, start, optimizer, steps, **_hyper(optimizer, lr, momentum))
