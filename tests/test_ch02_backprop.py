@@ -709,3 +709,15 @@ def test_exercise_2_8_summed_loss_with_weight_decay_is_the_mean_loss_with_lambda
         np.testing.assert_allclose(cW, N * np.asarray(aW), rtol=1e-12)
         np.testing.assert_allclose(cb, N * np.asarray(ab), rtol=1e-12)
     assert ch02.EXERCISES[7].id == "2.8" and ch02.EXERCISES[7].reference == "a"
+
+
+def test_checkers_accept_the_solutions_rounded_as_the_questions_ask(capsys):
+    """C7: 2.1 and 2.9 to 4 significant digits, 2.6 to 3, as the solutions print them;
+    2.3 also with a (1, n) bias gradient (keepdims=True)."""
+    ex = {e.id: e for e in ch02.EXERCISES}
+    assert ex["2.1"].check(0.1446).status == "correct"
+    assert ex["2.6"].check(0.00665).status == "correct"
+    assert ex["2.9"].check(0.03185).status == "correct"
+    assert ex["2.1"].check(0.1440).status == "incorrect"
+    keepdims = lambda delta, Z_prev: (delta.T @ Z_prev, delta.sum(axis=0, keepdims=True))
+    assert ex["2.3"].check(keepdims).status == "correct"

@@ -575,3 +575,11 @@ def test_exercise_3_9_and_3_10_references():
                               (torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)),
                               (torch.tensor(da, dtype=torch.float64), torch.tensor(db, dtype=torch.float64)))
     assert tangent == pytest.approx(jvp_t.item(), rel=1e-14)
+
+
+def test_exercise_3_1_accepts_four_significant_digits(capsys):
+    ex = ch03.EXERCISES[0]
+    rounded = {"vbar5": 1, "vbar4": 1, "vbar3": 1, "vbar2": 1.5, "vbar1": 1.098,
+               "vbar0": 3.295, "vbar-1": 1.230}
+    assert ex.check(rounded).status == "correct"
+    assert ex.check({**rounded, "vbar0": 3.29}).status == "incorrect"

@@ -16,7 +16,8 @@ _SYMBOL = {"+": "+", "-": "−", "*": "×", "/": "÷", "neg": "−x", "exp": "ex
 
 def _op_label(v: Value) -> str:
     if v._op == "**":
-        return f"x^{_fmt_const(v._k)}"
+        # "(·)²", not "x^2": the graph may have an input called x
+        return "(·)" + _fmt_const(v._k).translate(str.maketrans("-0123456789.", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹·"))
     sym = _SYMBOL[v._op]
     consts = [p for p in v._prev if p._const]
     if consts and len(v._prev) == 2:

@@ -233,6 +233,7 @@ EXERCISES = [
         id="3.1",
         title="the reverse adjoint trace of y = x1·sin(x1·x2) + exp(x2) at (1.5, 0.5)",
         reference=_ADJ,
+        digits=4,
         hint="Go from the output back: each operation adds (its own adjoint) × (its local partial) "
              "into the adjoint of each operand.",
         row_hints={
