@@ -67,6 +67,7 @@ __all__ = [
     "mlp_quantities",
     "compare_mlp",
     "check_mlp",
+    "CHECK_BOUNDS",
     "random_batch",
 ]
 
