@@ -3,13 +3,14 @@ r"""Reverse-mode automatic differentiation over arrays.
 :class:`Tensor` is micrograd's ``Value`` scaled up from numbers to arrays. Each
 *primitive* operation does three things:
 
-1. compute the output array ``out.data`` from its inputs' arrays,
+1. compute the output array (kept in the private slot ``out._data``) from its
+   inputs' arrays,
 2. record the operation's name in ``out._op`` and its inputs in ``out._prev``
    (that is all a graph drawing or a trace table needs),
 3. attach a short closure ``out._backward(g)`` that receives
    :math:`\bar{y} = \partial L / \partial y`, the gradient of the final scalar
    :math:`L` with respect to the output, and *adds* each input's share
-   :math:`\bar{x} = \bar{y}\, \partial y / \partial x` into that input's ``.grad``.
+   :math:`\bar{x} = \bar{y}\, \partial y / \partial x` into that input's gradient.
 
 Everything else is built from primitives (``a - b`` is ``a + (-b)``, ``a / b``
 is ``a * b**-1``, ``mean`` is ``sum`` times :math:`1/n`), so each derivative is
@@ -35,8 +36,8 @@ Example
 >>> loss = (x * x).sum()
 >>> loss.backward()
 >>> x.grad
-array([[2., 4.],
-       [6., 8.]])
+Tensor([[2., 4.],
+        [6., 8.]])
 """
 
 from __future__ import annotations
@@ -197,6 +198,47 @@ def _dtype_arg(dtype, b):
     return dtype
 
 
+def _dtype_name(dtype) -> str:
+    return str(dtype).replace("torch.", "").replace("<class '", "").replace("'>", "")
+
+
+def _iadd(x, o):
+    x += o
+
+
+def _isub(x, o):
+    x -= o
+
+
+def _imul(x, o):
+    x *= o
+
+
+def _idiv(x, o):
+    x /= o
+
+
+def _icopy(x, o):
+    x[...] = o
+
+
+# NumPy ufunc name -> (Tensor method, reflected method), for ``array <op> tensor``.
+_NUMPY_OPERATORS = {
+    "add": ("__add__", "__radd__"),
+    "subtract": ("__sub__", "__rsub__"),
+    "multiply": ("__mul__", "__rmul__"),
+    "true_divide": ("__truediv__", "__rtruediv__"),
+    "power": ("__pow__", "__rpow__"),
+    "matmul": ("__matmul__", "__rmatmul__"),
+    "less": ("__lt__", "__gt__"),
+    "less_equal": ("__le__", "__ge__"),
+    "greater": ("__gt__", "__lt__"),
+    "greater_equal": ("__ge__", "__le__"),
+    "equal": ("__eq__", "__eq__"),
+    "not_equal": ("__ne__", "__ne__"),
+}
+
+
 def _result(data, backend, xp, op, parents, needs_grad) -> "Tensor":
     """A new Tensor holding ``data``, the output of ``op`` on ``parents``.
 
@@ -204,8 +246,10 @@ def _result(data, backend, xp, op, parents, needs_grad) -> "Tensor":
     outside that case nothing keeps the inputs alive.
     """
     out = _new(Tensor)
-    out.data = data
-    out.grad = None
+    out._data = data
+    out._grad = None
+    out._g = None
+    out._vc = None
     out.backend = backend
     out.xp = xp
     out._op = op
@@ -260,12 +304,6 @@ class Tensor:
 
     Attributes
     ----------
-    data : array
-        The values, an array of the tensor's backend. Optimizers update it in
-        place (``p.data -= lr * p.grad``).
-    grad : array or None
-        :math:`\partial L / \partial \text{self}` after ``L.backward()``: an
-        *array* of the same shape as ``data``, not a Tensor.
     requires_grad : bool
         Whether operations on this tensor are recorded.
     backend : nnlearn.backend.Backend
@@ -275,14 +313,11 @@ class Tensor:
     -----
     Departures from PyTorch, each a deliberate simplification:
 
-    - ``.grad`` is a plain array (PyTorch: a Tensor), so an optimizer is array
-      arithmetic with no graph in sight.
     - Gradients of *leaves* (tensors you created) accumulate across
       ``backward()`` calls, as in PyTorch; reset them with ``p.grad = None``
       (what ``optimizer.zero_grad()`` does). Gradients of *intermediate*
       tensors are freed during ``backward()``, as in PyTorch, unless
-      :meth:`retain_grad` was called; a retained intermediate gradient holds
-      the latest ``backward()`` only (it does not accumulate).
+      :meth:`retain_grad` was called.
     - The graph is kept after ``backward()`` (PyTorch frees it unless
       ``retain_graph=True``), so calling ``backward()`` twice works and
       accumulates twice into the leaves.
@@ -293,19 +328,36 @@ class Tensor:
       ``keepdim`` are accepted as aliases.
     """
 
+    # The values and the gradient live in private slots as raw backend arrays
+    # (``_data``; ``_grad`` holds the gradient Tensor of a leaf, ``_g`` the
+    # gradient being accumulated during ``backward()``): the engine, the
+    # optimizers and the layers read those, and ``.data``/``.grad`` wrap them.
     __slots__ = (
-        "data", "grad", "requires_grad", "backend", "xp",
+        "_data", "_grad", "_g", "_g_owned", "requires_grad", "backend", "xp", "_vc",
         "_backward", "_prev", "_op", "_grad_owned", "_retains_grad", "__weakref__",
     )
 
-    # NumPy: ``array + tensor`` must call ``Tensor.__radd__`` instead of
-    # treating the tensor as an array-like of objects.
-    __array_ufunc__ = None
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy meets a Tensor: ``array + tensor`` (and the other operators)
+        is the Tensor operation, recorded in the graph; any other NumPy
+        function (``np.isfinite(t)``, ``np.all(t == 0)``) computes on the
+        values and returns NumPy, as on an array."""
+        if method == "__call__" and not kwargs and len(inputs) == 2:
+            ops = _NUMPY_OPERATORS.get(ufunc.__name__)
+            if ops is not None:
+                a, b = inputs
+                if isinstance(a, Tensor):
+                    return getattr(a, ops[0])(b)
+                return getattr(b, ops[1])(a)
+        if any(isinstance(o, Tensor) for o in kwargs.get("out", ())):
+            return NotImplemented
+        args = [_backend.to_numpy(x) if isinstance(x, Tensor) else x for x in inputs]
+        return getattr(ufunc, method)(*args, **kwargs)
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype=None):
         if isinstance(data, Tensor):
             b = data.backend
-            arr = data.data
+            arr = data._data
             if dtype is not None:
                 arr = b.asarray(arr, _dtype_arg(dtype, b))
         else:
@@ -314,8 +366,10 @@ class Tensor:
             if dtype is None and arr.dtype != b.dtype and _is_float(arr, b.xp):
                 # (the backend leaves its own float arrays as they are)
                 arr = b.xp.astype(arr, b.dtype)
-        self.data = arr
-        self.grad = None
+        self._data = arr
+        self._grad = None
+        self._g = None
+        self._vc = None
         self.backend = b
         self.xp = b.xp
         self._backward = None
@@ -327,21 +381,254 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
+    # -------------------------------------------------------- data and grad
+    @property
+    def data(self) -> "Tensor":
+        """The values as a Tensor cut from the graph that shares this tensor's
+        storage (as ``torch.Tensor.data``): ``p.data.sub_(x)`` changes ``p``.
+
+        Assigning ``p.data = t`` (a Tensor or a backend array) replaces the
+        storage. Note: the result shares this tensor's *version counter*, so a
+        change made through ``.data`` after the graph saved the tensor makes
+        ``backward()`` raise; PyTorch misses such changes and silently returns
+        a gradient computed from the new values.
+        """
+        out = _result(self._data, self.backend, self.xp, "", (), False)
+        out._vc = self._version_box()
+        return out
+
+    @data.setter
+    def data(self, value) -> None:
+        if isinstance(value, Tensor):
+            arr, b = value._data, value.backend
+        elif _backend.is_backend_array(value):
+            arr, b = value, _backend.backend_for(value)
+        else:
+            raise TypeError(
+                f"data must be set to a Tensor or a backend array, got {type(value).__name__}"
+                " (wrap it: t.data = nnlearn.tensor(values))"
+            )
+        self._data = arr
+        if b.name != self.backend.name:
+            self.backend, self.xp = b, b.xp
+
+    @property
+    def grad(self):
+        r""":math:`\partial L/\partial\,\text{self}` after ``L.backward()``: a
+        Tensor of this tensor's shape and dtype, or ``None``.
+
+        Leaves accumulate it across ``backward()`` calls (reset it with
+        ``p.grad = None`` or ``p.grad.zero_()``); assign a Tensor, a backend
+        array of the same shape and dtype, or ``None``.
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is None:
+            self._grad = None
+            return
+        if value is self._grad:  # ``p.grad *= c`` assigns the same Tensor back
+            return
+        if isinstance(value, Tensor):
+            if value.backend.name != self.backend.name:
+                raise RuntimeError(
+                    f"assigned grad is on backend {value.backend.name!r} but the tensor is on "
+                    f"backend {self.backend.name!r}"
+                )
+            t = value
+        elif _backend.is_backend_array(value):
+            if _backend.backend_of(value) != self.backend.name:
+                raise RuntimeError(
+                    f"assigned grad is an array of backend {_backend.backend_of(value)!r} but the "
+                    f"tensor is on backend {self.backend.name!r}"
+                )
+            t = _result(value, self.backend, self.xp, "", (), False)
+        else:
+            raise TypeError(
+                f"assigned grad expected to be a Tensor, a backend array or None but got "
+                f"{type(value).__name__}"
+            )
+        if tuple(t._data.shape) != tuple(self._data.shape):
+            raise RuntimeError(
+                f"assigned grad has data of a different size: shape {tuple(t._data.shape)}, "
+                f"but the tensor has shape {self.shape}"
+            )
+        if t._data.dtype != self._data.dtype:
+            raise RuntimeError(
+                f"assigned grad has data of a different type: {_dtype_name(t._data.dtype)}, "
+                f"but the tensor is {_dtype_name(self._data.dtype)}"
+            )
+        self._grad = t
+        self._grad_owned = False
+
+    # --------------------------------------------------- in-place operations
+    def _version_box(self) -> list:
+        """The shared version counter (a one-element list), created on demand."""
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = [0]
+        return vc
+
+    @property
+    def _version(self) -> int:
+        """How many times the values were changed in place (as PyTorch's
+        ``_version``); shared with ``.data`` and ``detach()``."""
+        vc = self._vc
+        return 0 if vc is None else vc[0]
+
+    def _bump_version(self) -> None:
+        vc = self._vc
+        if vc is None:
+            self._vc = [1]
+        else:
+            vc[0] += 1
+
+    def _check_inplace(self, other=None) -> None:
+        """PyTorch's rules for changing a tensor in place while recording."""
+        if not _grad_enabled:
+            return
+        if self.requires_grad:
+            if self._backward is None:
+                raise RuntimeError(
+                    "a leaf Variable that requires grad is being used in an in-place operation. "
+                    "(Update parameters inside `with nnlearn.no_grad():`, or change p.data.)"
+                )
+            raise RuntimeError(
+                "in-place operation on a tensor that is part of a graph: nnlearn does not "
+                "record in-place operations (PyTorch does). Write the out-of-place form "
+                "instead, e.g. y = y + 1 rather than y += 1."
+            )
+        if isinstance(other, Tensor) and other.requires_grad:
+            raise RuntimeError(
+                "in-place operation would make a tensor that does not require grad depend on "
+                "one that does: nnlearn does not record in-place operations (PyTorch does). "
+                "Write the out-of-place form instead, e.g. x = x + w rather than x += w."
+            )
+
+    def _operand(self, other, op: str):
+        """``other`` as something this tensor's arrays combine with."""
+        if isinstance(other, Tensor):
+            return self._coerce(other, op)._data
+        if isinstance(other, (int, float, bool)):
+            return other
+        return self.backend.asarray(other)
+
+    def _inplace(self, fn, other, op: str) -> "Tensor":
+        self._check_inplace(other)
+        o = self._operand(other, op)
+        x = self._data
+        try:
+            fn(x, o)
+        except (ValueError, RuntimeError, TypeError) as e:
+            oshape = tuple(getattr(o, "shape", ()))
+            odtype = _dtype_name(getattr(o, "dtype", type(o)))
+            raise RuntimeError(
+                f"{op}: cannot update a tensor of shape {_shape(x)} and dtype "
+                f"{_dtype_name(x.dtype)} in place with a value of shape {oshape} and dtype "
+                f"{odtype}: an in-place result keeps the tensor's shape and dtype ({e})"
+            ) from e
+        self._bump_version()
+        return self
+
+    def __iadd__(self, other) -> "Tensor":
+        return self._inplace(_iadd, other, "add_ (+=)")
+
+    def __isub__(self, other) -> "Tensor":
+        return self._inplace(_isub, other, "sub_ (-=)")
+
+    def __imul__(self, other) -> "Tensor":
+        return self._inplace(_imul, other, "mul_ (*=)")
+
+    def __itruediv__(self, other) -> "Tensor":
+        return self._inplace(_idiv, other, "div_ (/=)")
+
+    def add_(self, other, *, alpha=1) -> "Tensor":
+        """In place: ``self += alpha * other`` (as ``torch.Tensor.add_``)."""
+        return self._inplace(_iadd, other if alpha == 1 else other * alpha, "add_")
+
+    def sub_(self, other, *, alpha=1) -> "Tensor":
+        """In place: ``self -= alpha * other``."""
+        return self._inplace(_isub, other if alpha == 1 else other * alpha, "sub_")
+
+    def mul_(self, other) -> "Tensor":
+        """In place: ``self *= other``."""
+        return self._inplace(_imul, other, "mul_")
+
+    def div_(self, other) -> "Tensor":
+        """In place: ``self /= other``."""
+        return self._inplace(_idiv, other, "div_")
+
+    def copy_(self, src) -> "Tensor":
+        """In place: the values of ``src`` (broadcast to this shape, converted to
+        this dtype), as ``torch.Tensor.copy_``."""
+        if isinstance(src, Tensor) and src.backend.name != self.backend.name:
+            src = src.to(self.backend.name)
+        return self._inplace(_icopy, src, "copy_")
+
+    def fill_(self, value) -> "Tensor":
+        """In place: every entry set to the number ``value``."""
+        return self._inplace(_icopy, value, "fill_")
+
+    def zero_(self) -> "Tensor":
+        """In place: every entry set to 0 (e.g. ``p.grad.zero_()``)."""
+        return self._inplace(_icopy, 0, "zero_")
+
+    def clamp_(self, min=None, max=None) -> "Tensor":
+        """In place: the values limited to ``[min, max]`` (see :meth:`clip`)."""
+        if min is None and max is None:
+            raise ValueError("clamp_: give at least one of min and max")
+        xp = self.xp
+
+        def fn(x, _):
+            y = x
+            if min is not None:
+                y = xp.maximum(y, min)
+            if max is not None:
+                y = xp.minimum(y, max)
+            x[...] = y
+
+        return self._inplace(fn, None, "clamp_")
+
+    clip_ = clamp_
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0) -> "Tensor":
+        r"""In place: values drawn from :math:`\mathcal{N}(\text{mean}, \text{std}^2)`
+        with nnlearn's generator (:func:`nnlearn.backend.manual_seed`), the same on
+        every backend."""
+        draw = _backend.rng().normal(mean, std, size=self.shape)
+        return self._inplace(_icopy, self.backend.asarray(draw, dtype=self._data.dtype), "normal_")
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0) -> "Tensor":
+        """In place: values drawn from :math:`U(a, b)` with nnlearn's generator."""
+        draw = _backend.rng().uniform(a, b, size=self.shape)
+        return self._inplace(_icopy, self.backend.asarray(draw, dtype=self._data.dtype), "uniform_")
+
+    def __setitem__(self, index, value) -> None:
+        """``t[index] = value`` in place (as PyTorch): a number, an array or a
+        Tensor broadcast to the selected entries."""
+        idx = _convert_index(index, self.backend)
+
+        def fn(x, v):
+            x[idx] = v
+
+        self._inplace(fn, value, "setitem (t[...] = value)")
+
     # ----------------------------------------------------------------- info
     @property
     def shape(self) -> tuple:
         """The shape as a tuple of ints."""
-        return tuple(self.data.shape)
+        return tuple(self._data.shape)
 
     @property
     def ndim(self) -> int:
         """Number of dimensions."""
-        return len(self.data.shape)
+        return len(self._data.shape)
 
     @property
     def dtype(self):
         """The array's dtype (a dtype of the tensor's backend)."""
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self):
@@ -356,19 +643,19 @@ class Tensor:
 
     def numel(self) -> int:
         """Number of elements."""
-        return math.prod(self.data.shape)
+        return math.prod(self._data.shape)
 
     def __len__(self) -> int:
-        if not self.data.shape:
+        if not self._data.shape:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set ``requires_grad`` in place (checked: floats only) and return self."""
-        if requires_grad and not _is_float(self.data, self.xp):
+        if requires_grad and not _is_float(self._data, self.xp):
             raise TypeError(
                 f"only floating-point tensors can require gradients, but this one has "
-                f"dtype {self.data.dtype}: a derivative with respect to an integer is not "
+                f"dtype {self._data.dtype}: a derivative with respect to an integer is not "
                 f"defined. Create it from floats, e.g. Tensor(data, dtype='float64', "
                 f"requires_grad=True)."
             )
@@ -383,28 +670,30 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A new leaf sharing this tensor's array, cut from the graph."""
-        return _result(self.data, self.backend, self.xp, "", (), False)
+        return _result(self._data, self.backend, self.xp, "", (), False)
 
     def item(self):
         """The single value as a Python number."""
-        if math.prod(self.data.shape) != 1:
+        if math.prod(self._data.shape) != 1:
             raise ValueError(
                 f"item() needs a tensor with exactly one element, this one has shape "
                 f"{self.shape}; reduce it first (e.g. .sum() or .mean())"
             )
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self):
         """A NumPy copy of the values (copied off the GPU if needed)."""
-        return _backend.to_numpy(self.data).copy()
+        return _backend.to_numpy(self._data).copy()
 
     def tolist(self):
         """The values as nested Python lists."""
         return self.numpy().tolist()
 
     def __array__(self, dtype=None, copy=None):
-        a = _backend.to_numpy(self.data)
-        return a if dtype is None else a.astype(dtype)
+        a = _backend.to_numpy(self._data)
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
 
     def __float__(self) -> float:
         return float(self.item())
@@ -413,17 +702,17 @@ class Tensor:
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if math.prod(self.data.shape) != 1:
+        if math.prod(self._data.shape) != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; "
                 "use (t > 0).all() style reductions or .item() on one element"
             )
-        return bool(self.data.item())
+        return bool(self._data.item())
 
     def to(self, name: str) -> "Tensor":
         """A copy on backend ``name`` (a new leaf with the same dtype and
         ``requires_grad``; PyTorch's ``.to`` is differentiable, this one is not)."""
-        host = _backend.to_numpy(self.data).copy()
+        host = _backend.to_numpy(self._data).copy()
         with _backend.use(name) as b:
             arr = b.asarray(host, dtype=getattr(b.xp, host.dtype.name))
         out = _result(arr, b, b.xp, "", (), False)
@@ -432,13 +721,13 @@ class Tensor:
 
     def __repr__(self) -> str:
         name = type(self).__name__
-        body = repr(_backend.to_numpy(self.data))  # "array([...], dtype=...)"
+        body = repr(_backend.to_numpy(self._data))  # "array([...], dtype=...)"
         body = body[len("array("):-1]
         if ", dtype=" in body:
             body = body[: body.index(", dtype=")]
         body = body.replace("\n" + " " * len("array("), "\n" + " " * (len(name) + 1))
         extras = []
-        dtype = str(self.data.dtype).replace("torch.", "")
+        dtype = str(self._data.dtype).replace("torch.", "")
         if dtype != self.backend.float_dtype_name:
             extras.append(f"dtype={dtype}")
         if self.backend.name != "numpy":
@@ -453,7 +742,7 @@ class Tensor:
 
     # ------------------------------------------------------------ plumbing
     def _accumulate(self, g, fresh: bool) -> None:
-        """Add ``g`` into ``self.grad``.
+        """Add ``g`` into the gradient being accumulated by ``backward()``.
 
         ``fresh`` says whether ``g`` is a new array that nobody else holds.
         A borrowed array (the upstream gradient passed through by ``+`` or a
@@ -461,14 +750,15 @@ class Tensor:
         the first later accumulation replaces it by a new array, which is then
         owned and updated in place.
         """
-        if self.grad is None:
-            self.grad = g
-            self._grad_owned = fresh
-        elif self._grad_owned:
-            self.grad += g
+        cur = self._g
+        if cur is None:
+            self._g = g
+            self._g_owned = fresh
+        elif self._g_owned:
+            cur += g
         else:
-            self.grad = self.grad + g
-            self._grad_owned = True
+            self._g = cur + g
+            self._g_owned = True
 
     def _coerce(self, other, op: str) -> "Tensor":
         """``other`` as a Tensor on this tensor's backend."""
@@ -486,7 +776,7 @@ class Tensor:
     # ---------------------------------------------------------- arithmetic
     def __add__(self, other) -> "Tensor":
         if isinstance(other, (int, float)):
-            out = _result(self.data + other, self.backend, self.xp, "+",
+            out = _result(self._data + other, self.backend, self.xp, "+",
                           (self,), _grad_enabled and self.requires_grad)
             if out.requires_grad:
                 a = self
@@ -498,14 +788,14 @@ class Tensor:
             return out
         other = self._coerce(other, "add (+)")
         try:
-            data = self.data + other.data
+            data = self._data + other._data
         except (ValueError, RuntimeError) as e:
-            raise _shape_error("add (+)", self.data, other.data, _BROADCAST_HINT) from e
+            raise _shape_error("add (+)", self._data, other._data, _BROADCAST_HINT) from e
         a, b = self, other
         out = _result(data, self.backend, self.xp, "+", (a, b),
                       _grad_enabled and (a.requires_grad or b.requires_grad))
         if out.requires_grad:
-            a_shape, b_shape = a.data.shape, b.data.shape
+            a_shape, b_shape = a._data.shape, b._data.shape
 
             def _backward(g):
                 if a.requires_grad:
@@ -522,7 +812,7 @@ class Tensor:
 
     def __mul__(self, other) -> "Tensor":
         if isinstance(other, (int, float)):
-            out = _result(self.data * other, self.backend, self.xp, "*",
+            out = _result(self._data * other, self.backend, self.xp, "*",
                           (self,), _grad_enabled and self.requires_grad)
             if out.requires_grad:
                 a, c = self, other
@@ -534,14 +824,14 @@ class Tensor:
             return out
         other = self._coerce(other, "multiply (*)")
         try:
-            data = self.data * other.data
+            data = self._data * other._data
         except (ValueError, RuntimeError) as e:
-            raise _shape_error("multiply (*)", self.data, other.data, _BROADCAST_HINT) from e
+            raise _shape_error("multiply (*)", self._data, other._data, _BROADCAST_HINT) from e
         a, b = self, other
         out = _result(data, self.backend, self.xp, "*", (a, b),
                       _grad_enabled and (a.requires_grad or b.requires_grad))
         if out.requires_grad:
-            a_data, b_data = a.data, b.data
+            a_data, b_data = a._data, b._data
 
             def _backward(g):
                 if a.requires_grad:
@@ -580,7 +870,7 @@ class Tensor:
                 "Tensor ** exponent: the exponent must be a Python number, got "
                 f"{type(exponent).__name__}. For a tensor exponent write (b * a.log()).exp()."
             )
-        x = self.data
+        x = self._data
         p = exponent
         out = _result(x**p, self.backend, self.xp, f"**{p}", (self,),
                       _grad_enabled and self.requires_grad)
@@ -608,7 +898,7 @@ class Tensor:
         (left) or column (right) vector, and broadcast batch axes are summed.
         """
         other = self._coerce(other, "matmul (@)")
-        A, B = self.data, other.data
+        A, B = self._data, other._data
         _check_matmul(A, B)
         try:
             data = A @ B
@@ -653,7 +943,7 @@ class Tensor:
     # ----------------------------------------------------- elementwise math
     def exp(self) -> "Tensor":
         r""":math:`e^x`; derivative :math:`e^x` (the output itself)."""
-        y = self.xp.exp(self.data)
+        y = self.xp.exp(self._data)
         out = _result(y, self.backend, self.xp, "exp", (self,), _grad_enabled and self.requires_grad)
         if out.requires_grad:
             a = self
@@ -666,7 +956,7 @@ class Tensor:
 
     def log(self) -> "Tensor":
         r"""Natural logarithm; derivative :math:`1/x`."""
-        x = self.data
+        x = self._data
         out = _result(self.xp.log(x), self.backend, self.xp, "log", (self,),
                       _grad_enabled and self.requires_grad)
         if out.requires_grad:
@@ -680,7 +970,7 @@ class Tensor:
 
     def log1p(self) -> "Tensor":
         r""":math:`\ln(1 + x)`, accurate for small :math:`x`; derivative :math:`1/(1+x)`."""
-        x = self.data
+        x = self._data
         out = _result(self.xp.log1p(x), self.backend, self.xp, "log1p", (self,),
                       _grad_enabled and self.requires_grad)
         if out.requires_grad:
@@ -694,7 +984,7 @@ class Tensor:
 
     def tanh(self) -> "Tensor":
         r""":math:`\tanh x`; derivative :math:`1 - \tanh^2 x`."""
-        y = self.xp.tanh(self.data)
+        y = self.xp.tanh(self._data)
         out = _result(y, self.backend, self.xp, "tanh", (self,), _grad_enabled and self.requires_grad)
         if out.requires_grad:
             a = self
@@ -713,7 +1003,7 @@ class Tensor:
         :math:`x \ge 0` and :math:`e/(1+e)` for :math:`x < 0`, so no
         exponential overflows (finite and warning-free for :math:`x = \pm 10^4`).
         """
-        y = _stable_sigmoid(self.data, self.xp)
+        y = _stable_sigmoid(self._data, self.xp)
         out = _result(y, self.backend, self.xp, "sigmoid", (self,), _grad_enabled and self.requires_grad)
         if out.requires_grad:
             a = self
@@ -727,7 +1017,7 @@ class Tensor:
     def relu(self) -> "Tensor":
         r""":math:`\max(x, 0)`; derivative 1 for :math:`x > 0`, else 0 (0 at the
         kink :math:`x = 0`, as in PyTorch)."""
-        y = self.xp.maximum(self.data, 0)
+        y = self.xp.maximum(self._data, 0)
         out = _result(y, self.backend, self.xp, "relu", (self,), _grad_enabled and self.requires_grad)
         if out.requires_grad:
             a = self
@@ -740,7 +1030,7 @@ class Tensor:
 
     def abs(self) -> "Tensor":
         r""":math:`|x|`; derivative :math:`\operatorname{sign}(x)` (0 at 0, as in PyTorch)."""
-        x = self.data
+        x = self._data
         out = _result(self.xp.abs(x), self.backend, self.xp, "abs", (self,),
                       _grad_enabled and self.requires_grad)
         if out.requires_grad:
@@ -763,7 +1053,7 @@ class Tensor:
         switches to :math:`x` above a threshold; nnlearn uses the exact formula.)
         """
         xp = self.xp
-        x = self.data
+        x = self._data
         e = xp.exp(-xp.abs(x))
         y = xp.maximum(x, 0) + xp.log1p(e)
         out = _result(y, self.backend, xp, "softplus", (self,), _grad_enabled and self.requires_grad)
@@ -786,7 +1076,7 @@ class Tensor:
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")
         xp = self.xp
-        x = self.data
+        x = self._data
         y = x
         if min is not None:
             y = xp.maximum(y, min)
@@ -823,7 +1113,7 @@ class Tensor:
         """
         axis, keepdims = _axis_alias(axis, dim, keepdims, keepdim, "sum")
         xp = self.xp
-        x = self.data
+        x = self._data
         axes = _normalize_axes(axis, x.ndim, "sum")
         # The array method (shared by NumPy, PyTorch and CuPy) is faster than xp.sum.
         data = x.sum() if not keepdims and len(axes) == x.ndim else x.sum(axis=axes, keepdims=keepdims)
@@ -845,8 +1135,8 @@ class Tensor:
         r"""Mean over ``axis``: the sum times :math:`1/n`, :math:`n` the number of
         entries averaged. ``dim``/``keepdim`` are PyTorch aliases."""
         axis, keepdims = _axis_alias(axis, dim, keepdims, keepdim, "mean")
-        axes = _normalize_axes(axis, self.data.ndim, "mean")
-        n = math.prod(self.data.shape[i] for i in axes)
+        axes = _normalize_axes(axis, self._data.ndim, "mean")
+        n = math.prod(self._data.shape[i] for i in axes)
         return self.sum(axes, keepdims) * (1.0 / n)
 
     def var(self, axis=None, correction=1, keepdims=False, *, dim=None, keepdim=None) -> "Tensor":
@@ -857,8 +1147,8 @@ class Tensor:
         ``*`` and ``sum``, so its gradient needs no code of its own.
         """
         axis, keepdims = _axis_alias(axis, dim, keepdims, keepdim, "var")
-        axes = _normalize_axes(axis, self.data.ndim, "var")
-        n = math.prod(self.data.shape[i] for i in axes)
+        axes = _normalize_axes(axis, self._data.ndim, "var")
+        n = math.prod(self._data.shape[i] for i in axes)
         d = self - self.mean(axes, keepdims=True)
         if n - correction <= 0:
             raise ValueError(
@@ -879,7 +1169,7 @@ class Tensor:
         """
         axis, keepdims = _axis_alias(axis, dim, keepdims, keepdim, "max")
         xp = self.xp
-        x = self.data
+        x = self._data
         axes = _normalize_axes(axis, x.ndim, "max")
         m = xp.max(x, axis=axes, keepdims=True)
         data = m if keepdims else xp.reshape(m, tuple(n for i, n in enumerate(x.shape) if i not in axes))
@@ -908,14 +1198,14 @@ class Tensor:
         m = self.max(axis, keepdims=True).detach()
         out = (self - m).exp().sum(axis, keepdims=True).log() + m
         if not keepdims:
-            axes = _normalize_axes(axis, self.data.ndim, "logsumexp")
-            out = out.reshape(tuple(n for i, n in enumerate(self.data.shape) if i not in axes))
+            axes = _normalize_axes(axis, self._data.ndim, "logsumexp")
+            out = out.reshape(tuple(n for i, n in enumerate(self._data.shape) if i not in axes))
         return out
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None) -> "Tensor":
         """Index of the largest value (an integer tensor; not differentiable)."""
         axis, keepdims = _axis_alias(axis, dim, keepdims, keepdim, "argmax")
-        data = self.xp.argmax(self.data, axis=axis, keepdims=keepdims)
+        data = self.xp.argmax(self._data, axis=axis, keepdims=keepdims)
         return _result(data, self.backend, self.xp, "argmax", (), False)
 
     # --------------------------------------------------------------- shape
@@ -923,7 +1213,7 @@ class Tensor:
         """The same values in a new shape (``-1`` infers one dimension)."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
-        x = self.data
+        x = self._data
         try:
             data = x.reshape(shape)
         except (ValueError, RuntimeError) as e:
@@ -957,7 +1247,7 @@ class Tensor:
         permuted back by the inverse permutation."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
-        x = self.data
+        x = self._data
         if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
             raise ValueError(f"permute: {axes} is not a permutation of the {x.ndim} axes of shape {_shape(x)}")
         axes = tuple(a % x.ndim for a in axes)
@@ -977,7 +1267,7 @@ class Tensor:
     def transpose(self, dim0: int = -2, dim1: int = -1) -> "Tensor":
         """Swap two axes (PyTorch's ``transpose(dim0, dim1)``; NumPy's
         ``transpose`` permutes all axes instead, see :meth:`permute`)."""
-        n = self.data.ndim
+        n = self._data.ndim
         axes = list(range(n))
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return self.permute(*axes)
@@ -985,7 +1275,7 @@ class Tensor:
     @property
     def T(self) -> "Tensor":
         """All axes reversed (the matrix transpose for 2-D)."""
-        return self.permute(*reversed(range(self.data.ndim)))
+        return self.permute(*reversed(range(self._data.ndim)))
 
     def __getitem__(self, index) -> "Tensor":
         r"""Indexing: basic slices and integer-array indexing such as
@@ -995,7 +1285,7 @@ class Tensor:
         upstream gradient; an entry picked twice receives both contributions.
         """
         xp = self.xp
-        x = self.data
+        x = self._data
         idx = _convert_index(index, self.backend)
         try:
             data = x[idx]
@@ -1013,8 +1303,8 @@ class Tensor:
 
     # ---------------------------------------------------------- comparisons
     def _compare(self, other, fn) -> "Tensor":
-        o = other.data if isinstance(other, Tensor) else other
-        return _result(fn(self.data, o), self.backend, self.xp, "", (), False)
+        o = other._data if isinstance(other, Tensor) else other
+        return _result(fn(self._data, o), self.backend, self.xp, "", (), False)
 
     def __lt__(self, other):
         return self._compare(other, lambda a, b: a < b)
@@ -1063,15 +1353,15 @@ class Tensor:
             )
         xp = self.xp
         if gradient is None:
-            if math.prod(self.data.shape) != 1:
+            if math.prod(self._data.shape) != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs: backward() was "
                     f"called on a tensor of shape {self.shape}. Reduce it to a scalar first "
                     f"(.sum() or .mean()), or pass gradient= an array of shape {self.shape}."
                 )
-            seed = self.data**0  # 1 in the output's dtype (x**0 is 1 even for inf and nan)
+            seed = self._data**0  # 1 in the output's dtype (x**0 is 1 even for inf and nan)
         else:
-            seed = gradient.data if isinstance(gradient, Tensor) else self.backend.asarray(gradient)
+            seed = gradient._data if isinstance(gradient, Tensor) else self.backend.asarray(gradient)
             if tuple(seed.shape) != self.shape:
                 raise ValueError(
                     f"backward: gradient has shape {_shape(seed)} but the tensor has shape "
@@ -1080,32 +1370,47 @@ class Tensor:
         order = _topological_order(self)
         self._accumulate(seed, False)
         for node in reversed(order):
+            g = node._g
+            node._g = None
             fn = node._backward
             if fn is not None:
-                g = node.grad
                 if g is not None:
                     fn(g)
-                if not node._retains_grad:
-                    node.grad = None
-            elif node.grad is not None:
-                g = node.grad
-                if type(g) is not type(node.data) or g.dtype != node.data.dtype:
-                    # A NumPy scalar (from 0-d arithmetic) or another dtype (mixed
-                    # precision): a gradient is an array of its leaf's dtype, as in PyTorch.
-                    node.grad = xp.asarray(g, dtype=node.data.dtype, copy=True)
-                    node._grad_owned = True
-                elif not node._grad_owned:
-                    # A leaf's gradient may still be an array another tensor (or
-                    # the caller's ``gradient``) holds: give the leaf its own copy,
-                    # so later in-place updates of one cannot change the other.
-                    node.grad = xp.asarray(g, copy=True)
-                    node._grad_owned = True
+                    if node._retains_grad:
+                        node._g_owned = False  # (g went on to the inputs: keep a copy)
+                        node._store_grad(g)
+            elif g is not None:
+                node._store_grad(g)
+
+    def _store_grad(self, g) -> None:
+        """Add a leaf's gradient from one ``backward()`` into ``.grad``.
+
+        It becomes an array of the leaf's dtype (a NumPy scalar from 0-d
+        arithmetic, or another dtype from mixed precision, is converted, as in
+        PyTorch) that the leaf owns: a borrowed array is copied, so later
+        in-place updates of one gradient cannot change another.
+        """
+        xp = self.xp
+        data = self._data
+        owned = self._g_owned
+        if type(g) is not type(data) or g.dtype != data.dtype:
+            g = xp.asarray(g, dtype=data.dtype, copy=True)
+            owned = True
+        current = self._grad
+        if current is None:
+            self._grad = _result(g if owned else xp.asarray(g, copy=True), self.backend, xp, "", (), False)
+            self._grad_owned = True
+        elif self._grad_owned:
+            current._data += g  # accumulate in place, like PyTorch
+        else:
+            self._grad = _result(current._data + g, self.backend, xp, "", (), False)
+            self._grad_owned = True
 
 
 def _topological_order(root: Tensor) -> list:
     """Nodes that require grad, each after all of its inputs (iterative DFS).
 
-    Also clears the intermediate nodes' gradients, ready for a new pass.
+    Also clears the gradients being accumulated, ready for a new pass.
     """
     order = []
     visited = set()
@@ -1113,8 +1418,7 @@ def _topological_order(root: Tensor) -> list:
     while stack:
         node, expanded = stack.pop()
         if expanded:
-            if node._backward is not None:
-                node.grad = None  # an intermediate gradient is rebuilt on every pass
+            node._g = None  # a gradient is rebuilt on every pass
             order.append(node)
             continue
         if node in visited:
@@ -1154,7 +1458,7 @@ def _convert_index(index, b):
     if isinstance(index, tuple):
         return tuple(_convert_index(i, b) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, (int, slice)) or index is None or index is Ellipsis:
         return index
     return b.asarray(index)
@@ -1221,7 +1525,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     if not isinstance(input, Tensor):
         input = weight._coerce(input, "linear")
-    x, W = input.data, weight.data
+    x, W = input._data, weight._data
     if W.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {_shape(W)}")
     if x.ndim == 0 or x.shape[-1] != W.shape[1]:
@@ -1242,7 +1546,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None:
         if bias.backend is not weight.backend:
             weight._coerce(bias, "linear")
-        y += bias.data
+        y += bias._data
         needs = needs or bias.requires_grad
     parents = (input, weight) if bias is None else (input, weight, bias)
     out = _result(y, weight.backend, weight.xp, "linear", parents, _grad_enabled and needs)

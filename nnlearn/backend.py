@@ -338,9 +338,12 @@ def asarray(data, dtype=None, backend: Backend | None = None):
 
 
 def to_numpy(x) -> np.ndarray:
-    """Any array or Tensor as a NumPy array: the one call before plotting."""
-    if type(x).__module__.startswith("nnlearn"):  # a Tensor: take its array
-        x = x.data
+    """Any array or Tensor as a NumPy array: the one call before plotting.
+
+    A NumPy array (or a Tensor of the numpy backend) is returned as is, not
+    copied."""
+    if type(x).__module__.startswith("nnlearn"):  # a Tensor (or a scalar Value)
+        x = x._data if hasattr(x, "_data") else x.data
     if isinstance(x, np.ndarray):
         return x
     if array_api_compat.is_torch_array(x):
@@ -350,8 +353,24 @@ def to_numpy(x) -> np.ndarray:
     return np.asarray(x)
 
 
+def is_backend_array(x) -> bool:
+    """True for an array of any nnlearn backend (NumPy, PyTorch, CuPy)."""
+    return isinstance(x, np.ndarray) or array_api_compat.is_array_api_obj(x)
+
+
+def backend_for(array) -> Backend:
+    """The Backend that ``array`` belongs to (the current one if it matches)."""
+    name = backend_of(array)
+    b = current()
+    if b.name == name:
+        return b
+    return _build(name, b.float_dtype_name)
+
+
 def backend_of(array) -> str:
-    """The name of the backend an array belongs to."""
+    """The name of the backend an array (or a Tensor) belongs to."""
+    if type(array).__module__.startswith("nnlearn") and hasattr(array, "_data"):
+        return array.backend.name
     if isinstance(array, np.ndarray):
         return "numpy"
     if array_api_compat.is_torch_array(array):

@@ -58,7 +58,7 @@ __all__ = ["numerical_gradient", "gradcheck", "assert_gradients_close", "check_g
 
 def _as_float(value, where: str) -> float:
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     shape = tuple(getattr(value, "shape", ()))
     if math.prod(shape) != 1:
         raise ValueError(
@@ -93,7 +93,7 @@ def numerical_gradient(f, x, eps: float = 1e-6):
         for every entry :math:`i`. The step actually taken is read back from
         the array, so that rounding in float32 does not bias the quotient.
     """
-    arr = x.data if isinstance(x, Tensor) else x
+    arr = x._data if isinstance(x, Tensor) else x
     if not _is_float_array(arr):
         raise TypeError(
             f"numerical_gradient: x must hold floating-point numbers, got dtype {arr.dtype}; "
@@ -137,8 +137,8 @@ class _Comparison:
             if out.requires_grad:
                 out.backward()
             self.analytic = [
-                inputs[i].xp.zeros_like(inputs[i].data) if inputs[i].grad is None
-                else inputs[i].xp.asarray(inputs[i].grad, copy=True)
+                inputs[i].xp.zeros_like(inputs[i]._data) if inputs[i].grad is None
+                else inputs[i].xp.asarray(inputs[i].grad._data, copy=True)
                 for i in checked
             ]
         finally:
@@ -156,7 +156,7 @@ class _Comparison:
         if first.numel() == 1:
             return lambda: f(*inputs).sum()
         w = np.random.default_rng(12345).standard_normal(first.shape)
-        weights = Tensor(first.backend.asarray(w, dtype=first.data.dtype))
+        weights = Tensor(first.backend.asarray(w, dtype=first._data.dtype))
         return lambda: (f(*inputs) * weights).sum()
 
     def pairs(self):
@@ -243,9 +243,9 @@ def assert_gradients_close(f, *inputs, eps: float = 1e-6, tol: float = 1e-5,
     if ratio <= 1:
         return c.worst(lambda a, n: _relative_errors(a, n, 1e-8))[0]
     t = inputs[i]
-    x_value = float(_backend.to_numpy(t.data)[idx])
+    x_value = float(_backend.to_numpy(t._data)[idx])
     rel = abs(a - n) / max(abs(a), abs(n), 1e-8)
-    dtype = str(t.data.dtype).replace("torch.", "")
+    dtype = str(t._data.dtype).replace("torch.", "")
     lines = [
         f"gradient check failed for inputs[{i}] (shape {t.shape}, {dtype}) at index {idx}: "
         f"autodiff gives {a:.8g}, central differences give {n:.8g}; relative error "

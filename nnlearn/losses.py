@@ -72,7 +72,7 @@ def _reduce(losses: Tensor, reduction: str) -> Tensor:
 
 
 def _check_same_shape(input: Tensor, target: Tensor, op: str) -> None:
-    if tuple(input.data.shape) != tuple(target.data.shape):
+    if tuple(input._data.shape) != tuple(target._data.shape):
         raise ValueError(
             f"{op}: input has shape {input.shape} and target has shape {target.shape}; "
             "they must be equal. (Broadcasting them, e.g. (N, 1) against (N,), would "
@@ -112,7 +112,7 @@ def _clamped_log(p: Tensor) -> Tensor:
     r""":math:`\max(\ln p, -100)`, computed without ever taking :math:`\ln 0`;
     derivative :math:`1/p` where the log is not clamped, else 0."""
     xp = p.xp
-    x = p.data
+    x = p._data
     positive = x > 0
     logs = xp.log(xp.where(positive, x, 1))
     y = xp.maximum(xp.where(positive, logs, -100.0), -100.0)
@@ -149,7 +149,7 @@ def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
     target = _as_tensor(target, input, op)
     _check_same_shape(input, target, op)
     xp = input.xp
-    x = input.data
+    x = input._data
     if math.prod(x.shape) and (bool(xp.any(x < 0)) or bool(xp.any(x > 1))):
         raise ValueError(
             f"{op}: input must hold probabilities in [0, 1], got values from "
@@ -201,7 +201,7 @@ def log_softmax(input, axis: int = -1, *, dim: int | None = None) -> Tensor:
         axis = dim
     input = _check_input(input, "log_softmax")
     xp = input.xp
-    z = input.data
+    z = input._data
     if z.ndim == 0:
         raise ValueError("log_softmax: input must have at least one dimension")
     s = z - xp.max(z, axis=axis, keepdims=True)
@@ -225,13 +225,13 @@ def softmax(input, axis: int = -1, *, dim: int | None = None) -> Tensor:
 def _check_classes(input: Tensor, target, op: str):
     """The target as an integer array of shape ``input.shape[:1]`` with valid
     class indices; the class axis is 1 (or 0 for one unbatched sample)."""
-    x = input.data
+    x = input._data
     if x.ndim not in (1, 2):
         raise ValueError(
             f"{op}: input must have shape (N, C) (a batch of N rows of C class scores) "
             f"or (C,) (one sample), got {input.ndim} dimensions, shape {input.shape}"
         )
-    t = target.data if isinstance(target, Tensor) else input.backend.asarray(target)
+    t = target._data if isinstance(target, Tensor) else input.backend.asarray(target)
     xp = input.xp
     if not _is_integral(t.dtype, xp):
         raise TypeError(
@@ -313,7 +313,7 @@ def nll_loss(input, target, reduction: str = "mean") -> Tensor:
     if input.ndim == 1:
         picked = input[t]
     else:
-        picked = input[_row_indices(input.data, input.xp), t]
+        picked = input[_row_indices(input._data, input.xp), t]
     return _reduce(-picked, reduction)
 
 
@@ -348,7 +348,7 @@ def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
     input = _check_input(input, op)
     t = _check_classes(input, target, op)
     xp = input.xp
-    z = input.data
+    z = input._data
     single = z.ndim == 1
     if single:
         z = xp.reshape(z, (1, -1))
@@ -377,7 +377,7 @@ def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
                 d *= g
             else:
                 d *= xp.reshape(g, (n, 1))
-            input._accumulate(xp.reshape(d, input.data.shape) if single else d, True)
+            input._accumulate(xp.reshape(d, input._data.shape) if single else d, True)
 
         out._backward = _backward
     return out

@@ -673,8 +673,8 @@ def test_dataloader_on_torch_backend():
         assert isinstance(loader.X, torch.Tensor) and loader.y.dtype == torch.int64
         batches = list(loader)
         for xb, yb in batches:
-            assert isinstance(xb, Tensor) and isinstance(xb.data, torch.Tensor)
-            assert xb.data.dtype == torch.float64 and yb.data.dtype == torch.int64
+            assert isinstance(xb, Tensor) and xb.backend.name == "torch"
+            assert xb.dtype == torch.float64 and yb.dtype == torch.int64
     assert len(batches) == 6 == len(loader)
     for (xb, yb), xr, yr in zip(batches, *ref):
         np.testing.assert_array_equal(xb.data.numpy(), xr)

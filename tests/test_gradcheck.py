@@ -20,7 +20,7 @@ class BrokenTanh(Tensor):
 
     def tanh(self):
         out = super().tanh()
-        y = out.data
+        y = out._data
         if out.requires_grad:
             out._backward = lambda g: self._accumulate(g * (1 - y), True)
         return out

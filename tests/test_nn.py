@@ -141,9 +141,9 @@ def test_state_dict_round_trip_and_torch_names(seeded):
     for k, v in model.state_dict().items():
         np.testing.assert_array_equal(as_numpy(v), tmodel.state_dict()[k].numpy())
     other = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
-    weight_array = other[0].weight.data
+    weight_array = other[0].weight._data
     other.load_state_dict(model.state_dict())
-    assert other[0].weight.data is weight_array  # loaded in place
+    assert other[0].weight._data is weight_array  # loaded in place
     x = RNG.standard_normal((5, 3))
     np.testing.assert_allclose(as_numpy(other(Tensor(x))), as_numpy(model(Tensor(x))), rtol=1e-15)
 

@@ -401,12 +401,13 @@ def test_creation_dtypes_and_accessors(backend_name):
     arr[0, 0] = 99.0  # a copy
     assert as_numpy(x)[0, 0] == 1.0
     d = x.detach()
-    assert d.data is x.data and not d.requires_grad
-    assert Tensor(x).data is x.data
+    assert not d.requires_grad and d.is_leaf
     assert x.T.shape == (2, 2) and as_numpy(x.T)[0, 1] == 3.0
     assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
     assert bool((x > 2).sum() == 2)
     assert as_numpy(x.argmax(axis=1)).tolist() == [1, 1]
+    d[0, 1] = -2.0  # detach() shares the storage, as in PyTorch
+    assert as_numpy(x)[0, 1] == -2.0
 
 
 def test_default_float32_converts_float_inputs():
@@ -427,11 +428,46 @@ def test_repr_is_pytorch_like():
     assert repr(Tensor(np.array([1, 2]))) == "Tensor([1, 2], dtype=int64)"
 
 
-def test_grad_is_a_plain_array(backend_name):
-    x = Tensor(draw((2,)), requires_grad=True)
+def test_grad_and_data_are_tensors_of_the_backend(backend_name):
+    a = draw((2,))
+    x = Tensor(a.copy(), requires_grad=True)
     (x * x).sum().backward()
-    assert not isinstance(x.grad, Tensor)
-    assert backend.backend_of(x.grad) == backend_name
+    assert isinstance(x.grad, Tensor) and isinstance(x.data, Tensor)
+    assert backend.backend_of(x.grad) == backend_name and x.grad.dtype == x.dtype
+    assert x.grad is x.grad and not x.grad.requires_grad
+    assert not x.data.requires_grad and x.data.is_leaf
+    np.testing.assert_array_equal(np.asarray(x.grad), 2 * a)
+    # what the PyTorch tutorials write, the same on every backend
+    x.grad.zero_()
+    np.testing.assert_array_equal(as_numpy(x.grad), [0.0, 0.0])
+    x.data.sub_(Tensor([1.0, 1.0]))  # .data shares the storage
+    np.testing.assert_array_equal(as_numpy(x), a - 1)
+    x.data = Tensor([5.0, 6.0])  # assigning replaces the storage
+    np.testing.assert_array_equal(as_numpy(x), [5.0, 6.0])
+    assert x.requires_grad and x.is_leaf
+
+
+def test_grad_assignment_accepts_tensor_array_or_none(backend_name):
+    x = Tensor(draw((3,)), requires_grad=True)
+    g = Tensor(draw((3,)))
+    x.grad = g
+    assert x.grad is g
+    x.grad = backend.current().asarray(np.ones(3))
+    np.testing.assert_array_equal(as_numpy(x.grad), np.ones(3))
+    x.grad = None
+    assert x.grad is None
+    with pytest.raises(RuntimeError, match="different size"):
+        x.grad = Tensor(np.ones(2))
+    with pytest.raises(RuntimeError, match="different type"):
+        x.grad = Tensor(np.ones(3), dtype="float32")
+    with pytest.raises(TypeError, match="Tensor, a backend array or None"):
+        x.grad = 0
+    # an assigned gradient is the caller's: backward() does not change it in place
+    x.grad = g
+    before = as_numpy(g).copy()
+    (x * 2.0).sum().backward()
+    np.testing.assert_array_equal(as_numpy(g), before)
+    np.testing.assert_array_equal(as_numpy(x.grad), before + 2.0)
 
 
 def test_numpy_array_on_the_left_calls_tensor(backend_name):

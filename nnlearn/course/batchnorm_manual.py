@@ -90,7 +90,7 @@ class BatchNormCache(NamedTuple):
 
 
 def _array(a):
-    return a.data if type(a).__module__.startswith("nnlearn") and hasattr(a, "data") else a
+    return a._data if type(a).__module__.startswith("nnlearn") and hasattr(a, "_data") else a
 
 
 def batchnorm_forward(x, gamma, beta, eps: float = 1e-5):

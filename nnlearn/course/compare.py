@@ -84,7 +84,7 @@ _SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 def _host(a) -> np.ndarray:
     if hasattr(a, "numpy") and not isinstance(a, np.ndarray) and type(a).__module__.startswith("nnlearn"):
-        a = a.data
+        a = a._data
     return np.asarray(backend.to_numpy(a), dtype=float)
 
 

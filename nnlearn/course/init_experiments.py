@@ -174,7 +174,7 @@ def signal_by_layer(model, X):
     from ..train import layer_statistics
 
     stats = layer_statistics(model, X)
-    previous = np.asarray(_backend.to_numpy(X.data if isinstance(X, Tensor) else X), dtype=float)
+    previous = np.asarray(_backend.to_numpy(X._data if isinstance(X, Tensor) else X), dtype=float)
     out = {k: [] for k in ("var_u", "mean_z2", "var_z", "predicted_var_u")}
     for layer in stats:
         w = layer.weight

@@ -628,11 +628,8 @@ def _host(a):
 
 def _host_or_array(a, b):
     """Leave arrays of backend ``b`` alone; bring anything else to the host."""
-    try:
-        if backend.backend_of(a) == b.name:
-            return a
-    except TypeError:
-        pass
+    if backend.is_backend_array(a) and backend.backend_of(a) == b.name:
+        return a
     return backend.to_numpy(a) if hasattr(a, "data") or array_api_compat.is_array_api_obj(a) else a
 
 

@@ -182,11 +182,11 @@ def descend(grad: Callable, start, optimizer="SGD", steps: int = 100, *, loss: C
     steps_per_epoch = _positive_int(steps_per_epoch, "steps_per_epoch", where)
     path, lrs, diverged = [start.copy()], [], False
     for t in range(steps):
-        g = grad(theta.data)
+        g = grad(theta._data)
         theta.grad = b.asarray(g)
         lrs.append(float(opt.param_groups[0]["lr"]))
         opt.step()
-        now = np.asarray(backend.to_numpy(theta.data), dtype=np.float64).copy()
+        now = np.asarray(backend.to_numpy(theta._data), dtype=np.float64).copy()
         if not np.all(np.isfinite(now)):
             lrs.pop()
             diverged = True

@@ -101,7 +101,7 @@ def _zero_like_model(model):
     from .._tensor import Tensor
 
     for p in model.parameters():
-        return Tensor(p.xp.zeros((), dtype=p.data.dtype, device=p.device))
+        return Tensor(p.xp.zeros((), dtype=p._data.dtype, device=p.device))
     return Tensor(0.0)
 
 
@@ -260,7 +260,7 @@ def _take(a, idx):
     from .._tensor import Tensor
 
     if isinstance(a, Tensor):
-        a = a.data
+        a = a._data
     if isinstance(a, np.ndarray):
         return a[idx]
     xp = _backend.namespace_of(a)
@@ -417,7 +417,7 @@ def dropout_average(model, X, samples: int = 1000):
                          "would be the same network.")
     saved = [(m, m.training) for m in model.modules()]
     b = next((p.backend for p in model.parameters()), None) or _backend.current()
-    data = X.data if isinstance(X, Tensor) else X
+    data = X._data if isinstance(X, Tensor) else X
     x = Tensor(b.asarray(_backend.to_numpy(data)))
     total = total_sq = None
     try:
@@ -426,7 +426,7 @@ def dropout_average(model, X, samples: int = 1000):
             m.__dict__["training"] = True
         with no_grad():
             for _ in range(int(samples)):
-                out = _backend.to_numpy(model(x).data).astype(np.float64)
+                out = _backend.to_numpy(model(x)._data).astype(np.float64)
                 if total is None:
                     total, total_sq = np.zeros_like(out), np.zeros_like(out)
                 total += out

@@ -58,8 +58,8 @@ def non_negative(value, name: str, where: str) -> float:
 
 def unwrap(a):
     """The array inside an nnlearn Tensor; anything else unchanged."""
-    if type(a).__module__.startswith("nnlearn") and hasattr(a, "data"):
-        return a.data
+    if type(a).__module__.startswith("nnlearn") and hasattr(a, "_data"):
+        return a._data
     return a
 
 

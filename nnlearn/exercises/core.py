@@ -156,8 +156,10 @@ def _expectation() -> str | None:
 
 def _unwrap(x):
     """An nnlearn ``Value`` or ``Tensor`` gives its data; anything else is unchanged."""
+    if type(x).__module__.startswith("nnlearn") and hasattr(x, "_data"):
+        return x._data  # a Tensor's array
     if type(x).__module__.startswith("nnlearn") and hasattr(x, "data"):
-        return x.data
+        return x.data  # a Value's number
     return x
 
 

@@ -92,12 +92,9 @@ _LINEAR_FNS = (
 
 def _array(tensor):
     """The backend array behind ``tensor`` (a Tensor or a raw array)."""
-    try:
-        backend.backend_of(tensor)
+    data = getattr(tensor, "_data", None)  # a Tensor's raw array
+    if data is None and backend.is_backend_array(tensor):
         return tensor
-    except TypeError:
-        pass
-    data = getattr(tensor, "data", None)
     if data is None:
         raise TypeError(
             "nnlearn.nn.init expects an nnlearn.Tensor or a backend array "
@@ -113,6 +110,9 @@ def _fill(tensor, values):
     xp = backend.namespace_of(arr)
     new = xp.asarray(np.asarray(values), dtype=arr.dtype, device=_device(arr))
     arr[...] = new
+    bump = getattr(tensor, "_bump_version", None)
+    if bump is not None:  # a Tensor changed in place (what a saved graph checks)
+        bump()
     return tensor
 
 

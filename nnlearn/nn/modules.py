@@ -261,8 +261,8 @@ class Module:
         for p in self.parameters():
             if set_to_none:
                 p.grad = None
-            elif p.grad is not None:
-                p.grad = p.xp.zeros_like(p.data)
+            elif p._grad is not None:
+                p._grad._data[...] = 0
 
     # ------------------------------------------------------------ state dict
     def _state_items(self, prefix: str = ""):
@@ -280,7 +280,7 @@ class Module:
         """Parameters and persistent buffers by name (PyTorch's names and order),
         as *copies* of their arrays."""
         return OrderedDict(
-            (name, t.xp.asarray(t.data, copy=True)) for name, t in self._state_items()
+            (name, t.xp.asarray(t._data, copy=True)) for name, t in self._state_items()
         )
 
     def load_state_dict(self, state_dict, strict: bool = True):
@@ -310,14 +310,15 @@ class Module:
                 continue
             value = state_dict[name]
             if isinstance(value, Tensor):
-                value = value.data
-            value = t.backend.asarray(_backend.to_numpy(value), dtype=t.data.dtype)
-            if tuple(value.shape) != tuple(t.data.shape):
+                value = value._data
+            value = t.backend.asarray(_backend.to_numpy(value), dtype=t._data.dtype)
+            if tuple(value.shape) != tuple(t._data.shape):
                 raise RuntimeError(
                     f"size mismatch for {name!r}: the state dict has shape "
-                    f"{tuple(value.shape)}, the model has shape {tuple(t.data.shape)}"
+                    f"{tuple(value.shape)}, the model has shape {tuple(t._data.shape)}"
                 )
-            t.data[...] = value
+            t._data[...] = value
+            t._bump_version()
         return missing, unexpected
 
     def to(self, name: str) -> "Module":
@@ -329,9 +330,9 @@ class Module:
                     for t in registry.values():
                         if t is None:
                             continue
-                        host = _backend.to_numpy(t.data).copy()
-                        t.data = b.asarray(host, dtype=getattr(b.xp, host.dtype.name))
-                        t.backend, t.xp, t.grad = b, b.xp, None
+                        host = _backend.to_numpy(t._data).copy()
+                        t._data = b.asarray(host, dtype=getattr(b.xp, host.dtype.name))
+                        t.backend, t.xp, t._grad = b, b.xp, None
         return self
 
     # ------------------------------------------------------------- calling
@@ -471,7 +472,7 @@ class Linear(Module):
     def forward(self, x) -> Tensor:
         if not isinstance(x, Tensor):
             x = self.weight._coerce(x, "Linear")
-        shape = x.data.shape
+        shape = x._data.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear(in_features={self.in_features}, out_features={self.out_features}) "
@@ -568,7 +569,7 @@ class Dropout(Module):
         if self.p == 1:
             return x * 0.0
         keep = _backend.rng().random(x.shape) >= self.p
-        mask = x.backend.asarray(keep * (1.0 / (1.0 - self.p)), dtype=x.data.dtype)
+        mask = x.backend.asarray(keep * (1.0 / (1.0 - self.p)), dtype=x._data.dtype)
         return x * Tensor(mask)
 
     def extra_repr(self) -> str:
@@ -701,10 +702,10 @@ class BatchNorm1d(Module):
             var = (d * d).mean(axes, keepdims=True)  # biased: divides by m
             x_hat = d * (var + self.eps) ** -0.5
             if self.training and self.track_running_stats:
-                self._update_running_stats(mean.data, var.data, m)
+                self._update_running_stats(mean._data, var._data, m)
         else:
-            rm = self.running_mean.data.reshape(pshape)
-            rv = self.running_var.data.reshape(pshape)
+            rm = self.running_mean._data.reshape(pshape)
+            rv = self.running_var._data.reshape(pshape)
             x_hat = (x - Tensor(rm)) * Tensor((rv + self.eps) ** -0.5)
         if self.affine:
             x_hat = x_hat * self.weight.reshape(pshape)
@@ -714,12 +715,12 @@ class BatchNorm1d(Module):
 
     def _update_running_stats(self, mean, var, m: int) -> None:
         """In place, on the arrays (outside the graph)."""
-        self.num_batches_tracked.data += 1
+        self.num_batches_tracked._data += 1
         if self.momentum is None:
-            factor = 1.0 / float(self.num_batches_tracked.data)
+            factor = 1.0 / float(self.num_batches_tracked._data)
         else:
             factor = self.momentum
-        rm, rv = self.running_mean.data, self.running_var.data
+        rm, rv = self.running_mean._data, self.running_var._data
         rm *= 1 - factor
         rm += factor * mean.reshape(rm.shape)
         rv *= 1 - factor

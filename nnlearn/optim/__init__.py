@@ -11,8 +11,8 @@ Given the same hyperparameters and the same gradients, every optimizer here
 follows the same trajectory as its ``torch.optim`` namesake (the tests check
 this to :math:`10^{-10}` in float64 over many steps).
 
-Updates are in place on ``p.data`` and work on every backend (NumPy arrays,
-PyTorch tensors): the array namespace ``xp`` comes from the parameter.
+Updates are in place on ``p._data`` (the array behind ``p.data``) and work on
+every backend (NumPy arrays, PyTorch tensors): the array namespace ``xp`` comes from the parameter.
 Learning-rate schedules are in :obj:`nnlearn.optim.lr_scheduler`.
 """
 
@@ -137,7 +137,7 @@ class SGD(Optimizer):
         if group["maximize"]:
             g = -g
         if wd != 0:
-            g = g + wd * p.data
+            g = g + wd * p._data
         if mu != 0:
             if "momentum_buffer" not in state:
                 state["momentum_buffer"] = b = _copy(g)     # b_1 = g_1: no dampening
@@ -146,7 +146,7 @@ class SGD(Optimizer):
                 b *= mu
                 b += (1 - tau) * g                          # b_t = μ b_{t-1} + (1 - τ) g_t
             g = g + mu * b if group["nesterov"] else b
-        p.data -= lr * g
+        p._data -= lr * g
 
 
 # ----------------------------------------------------------------------------
@@ -209,19 +209,19 @@ class Adagrad(Optimizer):
                                       eps=eps, maximize=maximize))
 
     def _update(self, p, g, state, group):
-        xp = backend.namespace_of(p.data)
+        xp = backend.namespace_of(p._data)
         if not state:
             state["step"] = 0
-            state["sum"] = xp.full_like(p.data, group["initial_accumulator_value"])
+            state["sum"] = xp.full_like(p._data, group["initial_accumulator_value"])
         state["step"] += 1
         t = state["step"]
         if group["maximize"]:
             g = -g
         if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * p.data
+            g = g + group["weight_decay"] * p._data
         clr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
         state["sum"] += g * g
-        p.data -= clr * g / (xp.sqrt(state["sum"]) + group["eps"])
+        p._data -= clr * g / (xp.sqrt(state["sum"]) + group["eps"])
 
 
 # ----------------------------------------------------------------------------
@@ -296,20 +296,20 @@ class RMSprop(Optimizer):
                                       momentum=momentum, centered=centered, maximize=maximize))
 
     def _update(self, p, g, state, group):
-        xp = backend.namespace_of(p.data)
+        xp = backend.namespace_of(p._data)
         alpha, mu = group["alpha"], group["momentum"]
         if not state:
             state["step"] = 0
-            state["square_avg"] = xp.zeros_like(p.data)
+            state["square_avg"] = xp.zeros_like(p._data)
             if mu > 0:
-                state["momentum_buffer"] = xp.zeros_like(p.data)
+                state["momentum_buffer"] = xp.zeros_like(p._data)
             if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(p.data)
+                state["grad_avg"] = xp.zeros_like(p._data)
         state["step"] += 1
         if group["maximize"]:
             g = -g
         if group["weight_decay"] != 0:
-            g = g + group["weight_decay"] * p.data
+            g = g + group["weight_decay"] * p._data
         v = state["square_avg"]
         v *= alpha
         v += (1 - alpha) * g * g                      # v_t = α v_{t-1} + (1 - α) g²
@@ -323,9 +323,9 @@ class RMSprop(Optimizer):
             b = state["momentum_buffer"]
             b *= mu
             b += g / denom
-            p.data -= group["lr"] * b
+            p._data -= group["lr"] * b
         else:
-            p.data -= group["lr"] * g / denom
+            p._data -= group["lr"] * g / denom
 
 
 # ----------------------------------------------------------------------------
@@ -406,23 +406,23 @@ class Adam(Optimizer):
                                       maximize=maximize))
 
     def _update(self, p, g, state, group):
-        xp = backend.namespace_of(p.data)
+        xp = backend.namespace_of(p._data)
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
+            state["exp_avg"] = xp.zeros_like(p._data)
+            state["exp_avg_sq"] = xp.zeros_like(p._data)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(p.data)
+                state["max_exp_avg_sq"] = xp.zeros_like(p._data)
         state["step"] += 1
         t = state["step"]
         if group["maximize"]:
             g = -g
         if wd != 0:
             if self._decoupled:
-                p.data *= 1 - lr * wd                 # AdamW: shrink the weights directly
+                p._data *= 1 - lr * wd                 # AdamW: shrink the weights directly
             else:
-                g = g + wd * p.data                   # Adam: L2 penalty in the gradient
+                g = g + wd * p._data                   # Adam: L2 penalty in the gradient
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= beta1
         m += (1 - beta1) * g                          # m_t = β₁ m_{t-1} + (1 - β₁) g
@@ -435,7 +435,7 @@ class Adam(Optimizer):
         bias_correction1 = 1 - beta1**t
         bias_correction2 = 1 - beta2**t
         denom = xp.sqrt(v) / math.sqrt(bias_correction2) + group["eps"]   # √v̂ + ε
-        p.data -= (lr / bias_correction1) * (m / denom)                  # γ m̂ / (√v̂ + ε)
+        p._data -= (lr / bias_correction1) * (m / denom)                  # γ m̂ / (√v̂ + ε)
 
 
 class AdamW(Adam):

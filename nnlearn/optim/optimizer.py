@@ -95,9 +95,11 @@ class Optimizer:
 
     Notes
     -----
-    nnlearn's ``p.grad`` is a backend array, not a Tensor, so ``step()`` is
-    plain in-place array arithmetic on ``p.data``. Parameters whose ``grad``
-    is ``None`` are skipped, as in PyTorch.
+    ``step()`` is plain in-place array arithmetic on the arrays behind each
+    parameter and its gradient (``p._data``, ``p.grad._data``); parameters
+    whose ``grad`` is ``None`` are skipped, as in PyTorch. Each step counts as
+    an in-place change of the parameter (its version goes up), so a graph that
+    saved the old values refuses to backpropagate through them, as in PyTorch.
     """
 
     def __init__(self, params, defaults):
@@ -173,12 +175,12 @@ class Optimizer:
         """
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                if p._grad is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                 else:
-                    p.grad[...] = 0
+                    p._grad._data[...] = 0
 
     def step(self, closure=None):
         """Update the parameters once (subclasses implement ``_update``).
@@ -190,8 +192,9 @@ class Optimizer:
         loss = closure() if closure is not None else None
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
-                    self._update(p, p.grad, self.state[p], group)
+                if p._grad is not None:
+                    self._update(p, p._grad._data, self.state[p], group)
+                    p._bump_version()
         return loss
 
     def _update(self, p, g, state, group):  # pragma: no cover - abstract
@@ -262,13 +265,13 @@ class Optimizer:
 
 
 def _is_tensor(x):
-    """A Tensor/Parameter (has ``.data`` and ``.grad``) rather than a raw array."""
-    return hasattr(x, "grad") and hasattr(x, "data") and not array_api_compat.is_array_api_obj(x)
+    """A Tensor/Parameter (has ``._data`` and ``.grad``) rather than a raw array."""
+    return hasattr(x, "grad") and hasattr(x, "_data") and not array_api_compat.is_array_api_obj(x)
 
 
 def _to_param_backend(value, p):
     if array_api_compat.is_array_api_obj(value):
-        xp = backend.namespace_of(p.data)
+        xp = backend.namespace_of(p._data)
         host = backend.to_numpy(value)
-        return xp.asarray(host, dtype=p.data.dtype, device=array_api_compat.device(p.data), copy=True)
+        return xp.asarray(host, dtype=p._data.dtype, device=array_api_compat.device(p._data), copy=True)
     return copy.deepcopy(value)

@@ -310,7 +310,7 @@ class GradientNormRecorder(Callback):
             for t in tensors:
                 if t is None or t.grad is None:
                     continue
-                g = t.grad
+                g = t.grad._data
                 xp = _backend.namespace_of(g)
                 total += float(xp.sum(g * g))
             out[i] = math.sqrt(total)

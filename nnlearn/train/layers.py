@@ -386,11 +386,11 @@ def _layer_statistics(model, prefix, blocks, X, y, loss_fn, with_grad, params, s
                 name="Output" if is_output else f"Layer {hidden}",
                 description=_describe(block),
                 activation_name=act_name,
-                pre_activation=_np(z.data),
-                activation=None if a is None else _np(a.data),
+                pre_activation=_np(z._data),
+                activation=None if a is None else _np(a._data),
                 pre_activation_grad=_np(z.grad) if with_grad else None,
                 activation_grad=_np(a.grad) if (with_grad and a is not None) else None,
-                weight=_np(lin.weight.data),
+                weight=_np(lin.weight._data),
                 weight_grad=_np(lin.weight.grad) if with_grad else None,
             ))
     finally:

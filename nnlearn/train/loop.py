@@ -130,7 +130,7 @@ def _to_loader(data, role, batch_size, shuffle, seed, b, where):
     for name, a in (("X", X), ("y", y)):
         if a is None:
             raise TypeError(f"{where}: {role} has {name} = None; give ({role.split('_')[0]} X, y) arrays")
-        shape = getattr(a.data if isinstance(a, Tensor) else a, "shape", None)
+        shape = getattr(a._data if isinstance(a, Tensor) else a, "shape", None)
         if shape is None:
             shape = np.shape(a)
         if len(shape) == 0:
@@ -145,8 +145,8 @@ def _to_loader(data, role, batch_size, shuffle, seed, b, where):
         raise ValueError(f"{where}: {role} is empty (0 samples)")
     if batch_size is None:
         batch_size = 32 if role == "train_data" else _EVAL_BATCH
-    X = X.data if isinstance(X, Tensor) else X
-    y = y.data if isinstance(y, Tensor) else y
+    X = X._data if isinstance(X, Tensor) else X
+    y = y._data if isinstance(y, Tensor) else y
     with _backend.use(b.name):
         loader = DataLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
     if b.xp.isdtype(loader.X.dtype, "integral") or loader.X.dtype == b.xp.bool:
@@ -221,13 +221,14 @@ def clip_grad_norm_(parameters, max_norm: float) -> float:
     params = [p for p in parameters if p.grad is not None]
     total = 0.0
     for p in params:
-        xp = _backend.namespace_of(p.grad)
-        total += float(xp.sum(p.grad * p.grad))
+        g = p.grad._data
+        xp = _backend.namespace_of(g)
+        total += float(xp.sum(g * g))
     norm = math.sqrt(total)
     coef = max_norm / (norm + 1e-6)
     if coef < 1.0:
         for p in params:
-            p.grad = p.grad * coef
+            p.grad = p.grad._data * coef
     return norm
 
 
@@ -235,7 +236,7 @@ def _finite(params) -> bool:
     ok = True
     for p in params:
         xp = p.xp
-        ok = ok and bool(xp.all(xp.isfinite(p.data)))
+        ok = ok and bool(xp.all(xp.isfinite(p._data)))
         if not ok:
             return False
     return True
@@ -336,7 +337,7 @@ def predict(model, X, batch_size: int = _EVAL_BATCH) -> np.ndarray:
     """
     bs = _positive_int(batch_size, "batch_size")
     b = _model_backend(model) if isinstance(model, nn.Module) else _backend.current()
-    arr = X.data if isinstance(X, Tensor) else X
+    arr = X._data if isinstance(X, Tensor) else X
     arr = b.asarray(_backend.to_numpy(arr)) if not hasattr(arr, "shape") or \
         _backend.backend_of(arr) != b.name else arr
     if b.xp.isdtype(arr.dtype, "integral"):
@@ -350,7 +351,7 @@ def predict(model, X, batch_size: int = _EVAL_BATCH) -> np.ndarray:
             n = arr.shape[0]
             for start in range(0, max(n, 1), bs):
                 out = model(Tensor(arr[start:start + bs]))
-                outs.append(_backend.to_numpy(out.data if isinstance(out, Tensor) else out))
+                outs.append(_backend.to_numpy(out._data if isinstance(out, Tensor) else out))
     finally:
         _set_modes(model, saved)
     return np.concatenate(outs, axis=0)
@@ -682,11 +683,12 @@ def _train_one_epoch(model, loss_fn, optimizer, loader, params, cbs, state, metr
             cb.on_after_backward(state)
         if clip is not None:
             clip_grad_norm_(params, clip)
-        snapshot = [p.xp.asarray(p.data, copy=True) for p in params]
+        snapshot = [p.xp.asarray(p._data, copy=True) for p in params]
         optimizer.step()
         if not _finite(params):
             for p, saved in zip(params, snapshot):
-                p.data[...] = saved
+                p._data[...] = saved
+                p._bump_version()
             return acc, ("update", loss_value)
         state.step += 1
         with no_grad():

@@ -33,8 +33,8 @@ __all__ = ["METRICS", "accuracy", "mse", "mae", "resolve_metrics", "Metric"]
 
 
 def _arrays(output, target):
-    out = output.data if isinstance(output, Tensor) else output
-    tgt = target.data if isinstance(target, Tensor) else target
+    out = output._data if isinstance(output, Tensor) else output
+    tgt = target._data if isinstance(target, Tensor) else target
     if not hasattr(out, "shape"):
         out = _backend.current().asarray(out)
     if not hasattr(tgt, "shape") or _backend.backend_of(tgt) != _backend.backend_of(out):

@@ -212,11 +212,11 @@ def optimizer_path(grad, start, optimizer="SGD", steps: int = 50, **hyperparamet
     opt = _optimizer(optimizer, [p], hyperparameters)
     out = [start.copy()]
     for _ in range(int(steps)):
-        g = grad(p.data)
+        g = grad(p._data)
         p.grad = b.asarray(_backend.to_numpy(g) if _backend.backend_of(g) != b.name else g) \
             if hasattr(g, "shape") else b.asarray(g)
         opt.step()
-        now = _backend.to_numpy(p.data).astype(np.float64).copy()
+        now = _backend.to_numpy(p._data).astype(np.float64).copy()
         if not np.all(np.isfinite(now)):
             break
         out.append(now)
