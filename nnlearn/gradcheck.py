@@ -450,7 +450,7 @@ def gradcheck_sample(f, *inputs, k: int = 10, eps: float = 1e-6, seed: int = 0,
             j = int(np.searchsorted(np.cumsum(sizes), flat, side="right"))
             t = inputs[checked[j]]
             idx = tuple(int(v) for v in np.unravel_index(flat - sum(sizes[:j]), t.shape))
-            arr = t.data
+            arr = t._data
             old = float(arr[idx])
             arr[idx] = old + eps
             up, f_plus = float(arr[idx]), _as_float(f(*inputs), "gradcheck_sample")

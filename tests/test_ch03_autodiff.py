@@ -583,3 +583,17 @@ def test_exercise_3_1_accepts_four_significant_digits(capsys):
                "vbar0": 3.295, "vbar-1": 1.230}
     assert ex.check(rounded).status == "correct"
     assert ex.check({**rounded, "vbar0": 3.29}).status == "incorrect"
+
+
+def test_draw_can_run_a_deep_graph_down_the_page():
+    """The batch-norm graph is drawn top to bottom: inputs at the top, the loss at the bottom."""
+    from nnlearn.autodiff import draw
+
+    ell, inputs = bnm.scalar_graph([2.0, -1.0, 0.8], 1.5, 0.5, [1.0, -2.0, 0.5])
+    fig_down, fig_right = draw(ell, direction="down"), draw(ell)
+    w, h = fig_down.get_size_inches()
+    assert h > 2 * w and fig_right.get_size_inches()[0] > 2 * fig_right.get_size_inches()[1]
+    texts = {t.get_text().split("\n")[0]: t.get_position() for t in fig_down.axes[0].texts}
+    assert texts["x₁"][1] > texts["μ_B"][1] > texts["σ²_B"][1] > texts["ℓ"][1]
+    with pytest.raises(ValueError, match="direction"):
+        draw(ell, direction="up")
