@@ -152,6 +152,10 @@ def test_glue_returns_the_value_and_records_it_for_the_prose(monkeypatch):
     assert any("application/papermill.record/text/plain" in d for d in shown), shown
     with pytest.raises(ValueError, match="identifier"):
         glue("best width", 1)
+    import numpy as np
+
+    value = glue("loss", np.float64(0.25))
+    assert type(value) is float and "0.25" in shown[-1]["application/papermill.record/text/plain"]
 
 
 def test_glue_without_myst_nb_is_a_quiet_no_op(monkeypatch, capsys):

@@ -390,43 +390,6 @@ def _rms(model, X, d):
     return float(np.sqrt(np.mean((predict(model, X) - d) ** 2)))
 
 
-def test_sinusoid_m10_trains_lowest_and_m3_tests_lowest_exercise_6_5():
-    X, d = data.sinusoid(10, noise=0.3, seed=1, evenly_spaced=True)
-    X_test, d_test = data.sinusoid(1000, noise=0.3, seed=100)
-    train_rms, test_rms = {}, {}
-    for M in (1, 3, 10):
-        nnlearn.manual_seed(0)
-        model = _train_full_batch(_net(M), X, d)
-        train_rms[M], test_rms[M] = _rms(model, X, d), _rms(model, X_test, d_test)
-    assert min(train_rms, key=train_rms.get) == 10
-    assert min(test_rms, key=test_rms.get) == 3
-    assert train_rms[1] > train_rms[3] > train_rms[10]
-    ex = get_exercise("6.5")
-    assert ex.options[ex.reference].endswith("M = 3") and "training error: M = 10" in ex.options[ex.reference]
-
-
-def test_bn_network_tolerates_learning_rates_where_the_plain_one_fails():
-    split, _ = train.standardized_split(*data.digits(), seed=0)
-
-    def deep_mlp(batch_norm, depth=6, width=64):
-        layers, n = [], 64
-        for _ in range(depth):
-            linear = nn.Linear(n, width)
-            init.kaiming_normal_(linear.weight, nonlinearity="relu")
-            layers += [linear, nn.BatchNorm1d(width), nn.ReLU()] if batch_norm else [linear, nn.ReLU()]
-            n = width
-        return nn.Sequential(*layers, nn.Linear(n, 10))
-
-    sweep = reg.learning_rate_sweep({"plain": lambda: deep_mlp(False), "bn": lambda: deep_mlp(True)},
-                                    lrs=[1.0, 3.0], train_data=split.train, val_data=split.val,
-                                    loss_fn=losses.cross_entropy, epochs=5, batch_size=64, seeds=(0,))
-    plain, bn = sweep.mean("plain"), sweep.mean("bn")
-    assert plain[0] < 0.3                       # at lr = 1 the plain network is stuck near chance
-    assert np.isnan(plain[1]) and sweep.diverged("plain")[1] == 1
-    assert np.all(bn > 0.85)
-    assert "diverged (1/1)" in str(sweep.table())
-
-
 # --------------------------------------------------------------------------
 # The exercises' references against nnlearn
 # --------------------------------------------------------------------------
@@ -457,6 +420,21 @@ def test_exercise_references_agree_with_nnlearn():
     np.testing.assert_allclose(bn(Tensor(X)).numpy(), get_exercise("6.6").reference, atol=1e-14)
     np.testing.assert_allclose(tbn(torch.from_numpy(X)).detach().numpy(), get_exercise("6.6").reference,
                                atol=1e-12)
+    # 6.9: the running statistics of nnlearn's BatchNorm1d and PyTorch's
+    ref = get_exercise("6.9").reference()
+    bn, tbn = nn.BatchNorm1d(1), torch.nn.BatchNorm1d(1).double()
+    for b in ([1.0, 3.0], [4.0, 6.0, 8.0]):
+        bn.train()(Tensor(np.array(b)[:, None]))
+        tbn.train()(torch.tensor(b, dtype=torch.float64)[:, None])
+    for r in (float(bn.running_mean.numpy()[0]), float(tbn.running_mean[0])):
+        assert r == pytest.approx(ref["running_mean"])
+    assert float(tbn.running_var[0]) == pytest.approx(ref["running_var"])
+    assert float(bn.running_var.numpy()[0]) == pytest.approx(ref["running_var"])
+    assert float(bn.eval()(Tensor(np.array([[5.0]]))).numpy()[0, 0]) == pytest.approx(ref["eval_output"])
+    # 6.10: the rule of train.EarlyStopping on a hand-made curve
+    from nnlearn.exercises.ch06 import early_stopping_epochs
+    assert early_stopping_epochs([1.0, 0.8, 0.79, 0.85, 0.78, 0.9], patience=2, min_delta=0.0) == (5, 6)
+    assert early_stopping_epochs([1.0, 0.8, 0.79, 0.85, 0.78, 0.9], patience=2, min_delta=0.05) == (2, 4)
     # 6.7: simulate the L1 steps
     w, steps = 0.5, 0
     while w > 1e-12:

@@ -46,6 +46,15 @@ __all__ = [
     "steps_to_loss",
     "steps_table",
     "scatter_panels",
+    "row_spread",
+    "distinct_rows",
+    "symmetry_runs",
+    "spread_during_training",
+    "initializer_table",
+    "Factorial",
+    "activation_init_factorial",
+    "logistic_accuracy",
+    "mean_activation_during_training",
 ]
 
 INITIALIZATIONS = {
@@ -404,3 +413,240 @@ def scatter_panels(datasets, labels=None, same_limits=False, ncols=None, figsize
         ax.set_ylabel("$x_2$")
         ax.grid(alpha=0.3)
     return fig
+
+
+# ---------------------------------------------------------------------------
+# Symmetry: identical starting weights
+# ---------------------------------------------------------------------------
+
+def row_spread(weight) -> float:
+    r"""The largest difference between a row of ``weight`` and its first row,
+    :math:`\max_{j,i} |W_{ji} - W_{1i}|`: 0 exactly when all units of the layer
+    have the same incoming weights (twins)."""
+    W = np.asarray(_backend.to_numpy(weight.data if isinstance(weight, Tensor) else weight), dtype=float)
+    return float(np.abs(W - W[:1]).max())
+
+
+def distinct_rows(weight, tol: float = 0.0) -> int:
+    r"""The number of distinct rows of ``weight``: row :math:`j` counts when it differs
+    by more than ``tol`` (in some entry) from every earlier row.
+
+    With ``tol = 0`` rows must be bit-for-bit equal to count as one; a small
+    ``tol`` (``1e-6``, say) asks "equal to six decimals", the precision at
+    which twin units matter.
+    """
+    W = np.asarray(_backend.to_numpy(weight.data if isinstance(weight, Tensor) else weight), dtype=float)
+    kept = []
+    for row in W:
+        if not any(np.abs(row - k).max() <= tol for k in kept):
+            kept.append(row)
+    return len(kept)
+
+
+def symmetry_runs(X, y, starts, sizes=(2, 16, 3), activation="tanh", steps=1000, lr=0.05, seed=0,
+                  tol=1e-6):
+    r"""Train one network per starting rule with the same full-batch Adam steps.
+
+    For each ``name: init`` of ``starts`` (``init`` as in :func:`mlp`;
+    ``None`` is ``nn.Linear``'s default), ``nnlearn.manual_seed(seed)``, build
+    ``mlp(sizes, activation, init)`` and take ``steps`` full-batch steps of
+    ``optim.Adam(lr)`` on the cross-entropy.
+
+    Returns
+    -------
+    models : dict of str to Sequential
+    table : Table
+        Per start: the last loss, the accuracy, the number of distinct rows of
+        :math:`W^{(1)}` at tolerance ``tol`` (:func:`distinct_rows`) and the
+        largest difference between two of its rows (:func:`row_spread`).
+    """
+    from .. import losses, train
+
+    models, rows = {}, []
+    for name, start in starts.items():
+        _backend.manual_seed(seed)
+        model = models[name] = mlp(list(sizes), activation, init=start)
+        h = train.fit(model, losses.cross_entropy, optim.Adam(model.parameters(), lr=lr), (X, y),
+                      epochs=steps, batch_size=len(X), metrics=["accuracy"], progress=False)
+        W1 = model[0].weight
+        rows.append([name, float(h["loss"][-1]), float(h["accuracy"][-1]),
+                     distinct_rows(W1, tol), f"{row_spread(W1):.1e}"])
+    return models, Table(["initial weights", "loss, last step", "accuracy",
+                          f"distinct rows of W⁽¹⁾ (to {tol:g})", "max |row − row₁|"], rows, digits=3)
+
+
+def spread_during_training(X, y, init, sizes=(2, 16, 3), activation="tanh", steps=300, every=10,
+                           lr=0.05, seed=0):
+    r""":func:`row_spread` of :math:`W^{(1)}` every ``every`` full-batch Adam steps.
+
+    Returns ``(steps_taken, spreads)``, two arrays. Started from identical rows,
+    exact arithmetic keeps the spread at 0 forever; in floating point it stays
+    0 only if the machine rounds the twin units' sums identically.
+    """
+    from .. import losses, train
+
+    _backend.manual_seed(seed)
+    model = mlp(list(sizes), activation, init=init)
+    opt = optim.Adam(model.parameters(), lr=lr)
+    taken, spreads = [0], [row_spread(model[0].weight)]
+    for t in range(every, steps + 1, every):
+        train.fit(model, losses.cross_entropy, opt, (X, y), epochs=every, batch_size=len(X),
+                  progress=False)
+        taken.append(t)
+        spreads.append(row_spread(model[0].weight))
+    return np.array(taken), np.array(spreads)
+
+
+# ---------------------------------------------------------------------------
+# Initializers against their formulas and PyTorch
+# ---------------------------------------------------------------------------
+
+def initializer_table(fan_in=512, fan_out=256, seed=0):
+    r"""LeCun, Xavier, He and ``nn.Linear``'s default: the formula's standard deviation
+    against one ``(fan_out, fan_in)`` weight drawn by nnlearn and one by PyTorch (float64).
+
+    Rows: LeCun :math:`\sqrt{1/n_\text{in}}` (``lecun_normal_``; PyTorch
+    ``kaiming_normal_(nonlinearity="linear")``), Xavier
+    :math:`\sqrt{2/(n_\text{in}+n_\text{out})}` (``xavier_uniform_``), He
+    :math:`\sqrt{2/n_\text{in}}` (``kaiming_normal_(nonlinearity="relu")``)
+    and the default :math:`\sqrt{1/(3n_\text{in})}`
+    (``kaiming_uniform_(a=√5)``).
+    """
+    import torch
+
+    t = torch.nn.init
+    rules = {
+        "LeCun": (1 / fan_in, _init.lecun_normal_, lambda w: t.kaiming_normal_(w, nonlinearity="linear")),
+        "Xavier": (2 / (fan_in + fan_out), _init.xavier_uniform_, t.xavier_uniform_),
+        "He": (2 / fan_in, lambda w: _init.kaiming_normal_(w, nonlinearity="relu"),
+               lambda w: t.kaiming_normal_(w, nonlinearity="relu")),
+        "nn.Linear default": (1 / (3 * fan_in), lambda w: _init.kaiming_uniform_(w, a=math.sqrt(5)),
+                              lambda w: t.kaiming_uniform_(w, a=math.sqrt(5))),
+    }
+    _backend.manual_seed(seed)
+    torch.manual_seed(seed)
+    shape = (fan_out, fan_in)
+    rows = [[name, math.sqrt(v), float(np.std(ours(np.empty(shape)))),
+             theirs(torch.empty(shape, dtype=torch.float64)).std().item()]
+            for name, (v, ours, theirs) in rules.items()]
+    return Table(["rule", "std, formula", "std, nnlearn", "std, PyTorch"], rows)
+
+
+# ---------------------------------------------------------------------------
+# Activation × initialization: a factorial experiment
+# ---------------------------------------------------------------------------
+
+class Factorial:
+    r"""The result of :func:`activation_init_factorial`.
+
+    Attributes
+    ----------
+    cells : dict of (activation, init label) to dict
+        ``"ratio"``: per seed, :math:`\|\partial E/\partial W^{(L)}\| / \|\partial E/\partial W^{(1)}\|`
+        at initialization; ``"val_accuracy"``: per seed, after training.
+    """
+
+    def __init__(self, cells, seeds, epochs):
+        self.cells, self.seeds, self.epochs = cells, list(seeds), epochs
+
+    def mean_accuracy(self, activation, label):
+        return float(np.mean(self.cells[(activation, label)]["val_accuracy"]))
+
+    def ratio(self, activation, label):
+        """The geometric mean over the seeds of the output/first-layer gradient ratio."""
+        return float(np.exp(np.mean(np.log(self.cells[(activation, label)]["ratio"]))))
+
+    def table(self):
+        rows = []
+        for (act, label), c in self.cells.items():
+            acc = np.asarray(c["val_accuracy"])
+            rows.append([act, label, f"{self.ratio(act, label):.2g}",
+                         f"{acc.mean():.2f} ± {acc.std(ddof=1):.2f}" if acc.size > 1 else f"{acc.mean():.2f}"])
+        return Table(["activation", "initialization", "grad ratio output / layer 1, at init",
+                      f"val accuracy after {self.epochs} epochs (mean ± sd)"], rows,
+                     title=f"{len(self.seeds)} seeds per cell")
+
+    def _repr_html_(self):
+        return self.table()._repr_html_()
+
+    def __repr__(self):
+        return str(self.table())
+
+
+def activation_init_factorial(split, design, sizes, seeds=(0, 1, 2), epochs=5, lr=0.1, batch_size=64):
+    r"""Every combination of activation and initialization, several seeds each.
+
+    ``design`` maps ``(activation, label)`` to an ``init`` for :func:`mlp`
+    (``None`` for ``nn.Linear``'s default). For each cell and seed:
+    ``nnlearn.manual_seed(seed)``, build ``mlp(sizes, activation, init)``,
+    measure the weight-gradient norms of every layer at initialization on the
+    first 256 training samples (:func:`nnlearn.train.layer_statistics`), then
+    train ``epochs`` epochs of minibatch SGD (``lr``, ``batch_size``, the
+    minibatch order of ``seed``) and record the final validation accuracy.
+
+    A factorial design changes one factor at a time *and* every combination:
+    it tells the effect of each factor apart, and shows whether they interact.
+    """
+    from .. import losses, train
+
+    X, y = split.train
+    cells = {}
+    for (act, label), init in design.items():
+        ratios, accs = [], []
+        for seed in seeds:
+            _backend.manual_seed(seed)
+            model = mlp(list(sizes), act, init)
+            g = train.layer_statistics(model, X[:256], y[:256], losses.cross_entropy,
+                                       include_output=True).weight_grad_norms()
+            ratios.append(float(g[-1] / g[0]))
+            h = train.fit(model, losses.cross_entropy, optim.SGD(model.parameters(), lr=lr), split.train,
+                          epochs=epochs, batch_size=batch_size, val_data=split.val, metrics=["accuracy"],
+                          progress=False, seed=seed)
+            accs.append(float(h["val_accuracy"][-1]))
+        cells[(act, label)] = {"ratio": np.array(ratios), "val_accuracy": np.array(accs)}
+    return Factorial(cells, seeds, epochs)
+
+
+def logistic_accuracy(X, y, epochs=300, lr=0.1, seed=0) -> float:
+    r"""Fit one logistic unit ``nn.Linear(d, 1)`` to ``(X, y)`` and return its accuracy there.
+
+    ``nnlearn.manual_seed(seed)``, then ``epochs`` full-batch steps of
+    ``optim.Adam(lr)`` on ``binary_cross_entropy_with_logits``; a sample counts
+    as class 1 when the logit is positive. ``y`` is 0/1 of shape ``(N, 1)``.
+    """
+    from .. import losses, train
+
+    X = np.asarray(_backend.to_numpy(X), dtype=float)
+    y = np.asarray(_backend.to_numpy(y), dtype=float).reshape(-1, 1)
+    _backend.manual_seed(seed)
+    unit = nn.Linear(X.shape[1], 1)
+    train.fit(unit, losses.binary_cross_entropy_with_logits, optim.Adam(unit.parameters(), lr=lr),
+              (X, y), epochs=epochs, batch_size=len(X), progress=False)
+    return float(np.mean((train.predict(unit, X) > 0) == (y > 0.5)))
+
+
+def mean_activation_during_training(split, sizes, activation="sigmoid", init="standard", epochs=10,
+                                    lr=0.1, batch_size=10, seed=0, probe=300):
+    r"""The mean activation :math:`\mathbb E[z^{(l)}]` of every hidden layer, on the first
+    ``probe`` training samples, before training and after each epoch of minibatch SGD.
+
+    Glorot and Bengio's figure 2 tracks this for a deep sigmoid network with the
+    standard initialization: the top hidden layer is driven to 0, the saturated end
+    of the sigmoid, early in training. Returns an array ``(epochs + 1, hidden layers)``.
+    """
+    from .. import losses, train
+
+    X = split.train[0][:probe]
+    _backend.manual_seed(seed)
+    model = mlp(list(sizes), activation, init)
+    opt = optim.SGD(model.parameters(), lr=lr)
+
+    def means():
+        return [float(np.mean(v)) for v in train.layer_statistics(model, X).values("activation")]
+
+    out = [means()]
+    for epoch in range(epochs):
+        train.fit(model, losses.cross_entropy, opt, split.train, epochs=1, batch_size=batch_size,
+                  progress=False, seed=1000 * seed + epoch)
+        out.append(means())
+    return np.array(out)

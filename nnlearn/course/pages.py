@@ -35,10 +35,18 @@ def glue(name: str, value: Any, display: bool = False) -> Any:
 
     Returns
     -------
-    The value, so that ``x = glue("x", compute())`` reads naturally.
+    The value (a NumPy or torch scalar as a Python number), so that
+    ``x = glue("x", compute())`` reads naturally.
+
+    Notes
+    -----
+    Never glue inside a cell tagged ``nbval-check-output``: the glue record is an
+    output at full precision, so nbval would compare machine digits.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"glue: name must be a Python-identifier-like string, got {name!r}")
+    if hasattr(value, "item") and getattr(value, "shape", None) == ():
+        value = value.item()     # a NumPy/torch scalar: myst-nb formats only Python numbers
     try:
         from myst_nb import glue as _myst_glue
     except ImportError:          # Colab, a terminal: nothing to fill in

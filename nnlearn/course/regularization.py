@@ -46,6 +46,19 @@ __all__ = [
     "dropout_average",
     "learning_rate_sweep",
     "LearningRateSweep",
+    "sinusoid_net",
+    "train_full_batch",
+    "rms",
+    "TanhNets",
+    "train_tanh_nets",
+    "Selection",
+    "select_within_noise",
+    "fold_masks",
+    "plot_by_size",
+    "train_with_decay",
+    "plot_dropout_average",
+    "running_statistics_table",
+    "deep_relu_mlp",
 ]
 
 
@@ -469,17 +482,40 @@ class LearningRateSweep:
         """How many seeds diverged, per learning rate."""
         return np.isnan(self.scores[name]).sum(axis=1)
 
-    def table(self, digits: int = 3) -> Table:
-        """One row per learning rate, one column per architecture ("diverged" where any seed did)."""
+    def table(self, digits: int = 3, spread: bool = False) -> Table:
+        """One row per learning rate, one column per architecture ("diverged" where any seed did);
+        ``spread=True`` adds the sample standard deviation over the seeds (mean ± sd)."""
         rows = []
         for i, lr in enumerate(self.lrs):
             row = [lr]
             for name in self.names:
                 d = int(self.diverged(name)[i])
-                row.append(f"diverged ({d}/{len(self.seeds)})" if d else float(self.mean(name)[i]))
+                m = float(self.mean(name)[i])
+                if d:
+                    row.append(f"diverged ({d}/{len(self.seeds)})")
+                elif spread and len(self.seeds) > 1:
+                    row.append(f"{m:.{digits}f} ± {float(np.std(self.scores[name][i], ddof=1)):.{digits}f}")
+                else:
+                    row.append(m)
             rows.append(row)
-        what = f"final {self.metric}" + (f", mean of {len(self.seeds)} seeds" if len(self.seeds) > 1 else "")
+        what = f"final {self.metric}" + (f", mean{' ± sd' if spread else ''} of {len(self.seeds)} seeds"
+                                         if len(self.seeds) > 1 else "")
         return Table(["lr", *self.names], rows, digits=digits, title=what)
+
+    def verdicts(self, name: str, learns: float, fails: float) -> list:
+        """Per learning rate: "learns" if every seed ends above ``learns``, "fails" if every seed
+        ends below ``fails``, "diverged" if every seed diverged, "mixed" otherwise."""
+        out = []
+        for row in self.scores[name]:
+            if np.all(np.isnan(row)):
+                out.append("diverged")
+            elif np.all(row > learns):
+                out.append("learns")
+            elif np.all(np.nan_to_num(row, nan=-np.inf) < fails):
+                out.append("fails")
+            else:
+                out.append("mixed")
+        return out
 
     def plot(self, ax=None, figsize=(5.6, 3.6)):
         """The metric against the learning rate (log axis), one line per architecture;
@@ -568,3 +604,455 @@ def learning_rate_sweep(models: Mapping[str, Callable], lrs: Sequence[float], tr
                 table[i, j] = float(h[metric][-1])
         scores[name] = table
     return LearningRateSweep(lrs, list(models), scores, metric, seeds)
+
+
+# --------------------------------------------------------------------------
+# Bishop's sinusoid networks, many at once
+# --------------------------------------------------------------------------
+
+def sinusoid_net(M: int):
+    r"""Bishop's network for the sinusoid: 1 input, ``M`` tanh hidden units, 1 linear output.
+
+    ``nn.Sequential(nn.Linear(1, M), nn.Tanh(), nn.Linear(M, 1))``, with
+    ``nn.Linear``'s default initialization (call ``nnlearn.manual_seed`` first).
+    """
+    from .. import nn
+
+    return nn.Sequential(nn.Linear(1, int(M)), nn.Tanh(), nn.Linear(int(M), 1))
+
+
+def train_full_batch(model, X, d, steps: int = 5000, lr: float = 0.02, penalty: Callable | None = None):
+    r"""Full-batch Adam on :math:`E = \frac1N\sum_n \tfrac12 (y_n - d_n)^2` (+ ``penalty(model)``).
+
+    ``steps`` times: ``zero_grad``, the loss ``0.5 * mse_loss(model(X), d)``
+    plus the penalty, ``backward``, ``step``, with
+    ``optim.Adam(model.parameters(), lr)``. ``train.fit(..., batch_size=N)``
+    runs the same loop; written out, it leaves room for a penalty term.
+    Returns the model.
+    """
+    from .. import losses, optim
+    from .._tensor import Tensor
+
+    opt = optim.Adam(model.parameters(), lr=lr)
+    X, d = Tensor(X), Tensor(d)
+    for _ in range(int(steps)):
+        opt.zero_grad()
+        loss = 0.5 * losses.mse_loss(model(X), d)
+        if penalty is not None:
+            loss = loss + penalty(model)
+        loss.backward()
+        opt.step()
+    return model
+
+
+def rms(model, X, d) -> float:
+    r"""Root-mean-square error :math:`\sqrt{\frac1N\sum_n (y_n - d_n)^2}` of a model (or a
+    plain function of ``X``, such as ``data.sinusoid_curve``) on ``(X, d)``."""
+    from ..nn import Module
+    from ..train import predict
+
+    y = predict(model, X) if isinstance(model, Module) else model(X)
+    return float(np.sqrt(np.mean((np.asarray(y, dtype=float) - np.asarray(d, dtype=float)) ** 2)))
+
+
+def _per_net(a, K, name):
+    a = np.asarray(_backend.to_numpy(a), dtype=np.float64)
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.ndim != 2 or a.shape[1] not in (1, K):
+        raise ValueError(f"train_tanh_nets: {name} must have shape (N, 1) or (N, {K}) (one column "
+                         f"per network), got {a.shape}.")
+    return np.broadcast_to(a, (a.shape[0], K))
+
+
+class TanhNets:
+    r"""Networks :math:`1 \to M_k \text{ tanh} \to 1`, trained side by side by :func:`train_tanh_nets`.
+
+    Network :math:`k` computes
+    :math:`y_k(x) = \sum_{j=1}^{M_k} w^{(2)}_{kj}\tanh(w^{(1)}_{kj}x + b^{(1)}_{kj}) + b^{(2)}_k`.
+
+    Attributes
+    ----------
+    sizes, seeds : list of int
+        :math:`M_k` and the seed that drew network :math:`k`'s initial weights.
+    params : list of dict
+        Per network, NumPy arrays ``w1, b1, w2`` (length :math:`M_k`) and ``b2``.
+    val_curve : ndarray of shape ``(steps + 1, K)`` or None
+        With ``val``: the validation RMS after ``0, 1, ..., steps`` steps.
+    best_step : ndarray of int or None
+        With ``val``: the step of the lowest validation RMS (the first, on ties).
+    """
+
+    def __init__(self, sizes, seeds, params, val_curve=None):
+        self.sizes, self.seeds, self.params = list(sizes), list(seeds), params
+        self.val_curve = val_curve
+        self.best_step = None if val_curve is None else np.argmin(val_curve, axis=0)
+
+    def __len__(self):
+        return len(self.sizes)
+
+    def predict(self, X) -> np.ndarray:
+        """Outputs of every network, shape ``(N, K)``; ``X`` is ``(N, 1)`` (shared) or ``(N, K)``."""
+        X = _per_net(X, len(self), "X")
+        out = np.empty(X.shape)
+        for k, p in enumerate(self.params):
+            h = np.tanh(X[:, k:k + 1] * p["w1"] + p["b1"])
+            out[:, k] = h @ p["w2"] + p["b2"]
+        return out
+
+    def squared_errors(self, X, d) -> np.ndarray:
+        """:math:`(y_k(x_n) - d_n)^2`, shape ``(N, K)``."""
+        return (self.predict(X) - _per_net(d, len(self), "d")) ** 2
+
+    def rms(self, X, d, mask=None) -> np.ndarray:
+        """The RMS error of each network, shape ``(K,)``, over the points where ``mask`` is 1."""
+        e = self.squared_errors(X, d)
+        m = np.ones_like(e) if mask is None else _per_net(mask, len(self), "mask")
+        return np.sqrt((e * m).sum(axis=0) / m.sum(axis=0))
+
+    def weights(self, k) -> np.ndarray:
+        """Network ``k``'s :math:`2M_k` weights (biases left out), as one array."""
+        return np.concatenate([self.params[k]["w1"], self.params[k]["w2"]])
+
+    def model(self, k):
+        """Network ``k`` as an ``nn.Sequential`` (a copy, on the current backend)."""
+        from .. import nn
+
+        m, p = sinusoid_net(self.sizes[k]), self.params[k]
+        m[0].weight.data[...] = _backend.current().asarray(p["w1"][:, None])
+        m[0].bias.data[...] = _backend.current().asarray(p["b1"])
+        m[2].weight.data[...] = _backend.current().asarray(p["w2"][None, :])
+        m[2].bias.data[...] = _backend.current().asarray(np.array([p["b2"]]))
+        return m
+
+
+def train_tanh_nets(sizes, seeds, X, d, *, mask=None, steps: int = 3000, lr: float = 0.02,
+                    penalty: str | None = None, strength: float = 0.0, val=None) -> TanhNets:
+    r"""Train many small networks :func:`sinusoid_net`, each on its own data, all at once.
+
+    Network :math:`k` starts from ``nnlearn.manual_seed(seeds[k]);
+    sinusoid_net(sizes[k])`` and takes ``steps`` full-batch Adam steps
+    (``lr``) on
+
+    .. math::
+
+        E_k = \frac{1}{N_k}\sum_{n:\,\text{mask}_{nk}=1} \tfrac12\bigl(y_k(x_{nk}) - d_{nk}\bigr)^2
+              \;+\; \text{penalty},
+
+    exactly what :func:`train_full_batch` does for one network. The networks
+    of one size are stacked into arrays of shape ``(K, M)`` and the losses
+    summed: network :math:`k`'s parameters receive the gradient of
+    :math:`E_k` alone, and Adam updates every entry on its own, so each
+    network follows its own training run (up to the order of floating-point
+    sums). That is how a chapter can afford dozens of seeds, folds and data
+    draws.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        :math:`M_k`, one per network.
+    seeds : sequence of int, or int
+        The seed of each network's initial weights.
+    X, d : arrays of shape ``(N, 1)`` or ``(N, K)``
+        Inputs and targets, shared or one column per network.
+    mask : array of shape ``(N, K)`` or ``(N, 1)``, optional
+        1 where a point is in network :math:`k`'s training set, 0 elsewhere
+        (cross-validation folds); default all points.
+    penalty : {None, "l2", "l1"}
+        :math:`\tfrac{\lambda}{2}\sum w^2` or :math:`\lambda\sum|w|` over the
+        weights (not the biases), :math:`\lambda` = ``strength``.
+    val : (X_val, d_val) or (X_val, d_val, val_mask), optional
+        Record the validation RMS after every step (``TanhNets.val_curve``)
+        and keep, for each network, the parameters of its best step
+        (retrospective early stopping over a fixed budget).
+
+    Returns
+    -------
+    TanhNets
+    """
+    from .. import optim
+    from ..nn import Parameter
+    from .._tensor import Tensor, no_grad
+
+    sizes = [int(M) for M in sizes]
+    K = len(sizes)
+    seeds = [int(seeds)] * K if isinstance(seeds, numbers.Integral) else [int(s) for s in seeds]
+    if len(seeds) != K or K == 0:
+        raise ValueError(f"train_tanh_nets: need one seed per network, got {len(seeds)} seeds "
+                         f"for {K} sizes.")
+    if penalty not in (None, "l2", "l1"):
+        raise ValueError(f"train_tanh_nets: penalty must be None, 'l2' or 'l1', got {penalty!r}.")
+    X, d = _per_net(X, K, "X"), _per_net(d, K, "d")
+    mask = np.ones(X.shape) if mask is None else _per_net(mask, K, "mask")
+    if np.any(mask.sum(axis=0) == 0):
+        raise ValueError("train_tanh_nets: some network has no training point in its mask.")
+    if val is not None:
+        Xv, dv = _per_net(val[0], K, "X_val"), _per_net(val[1], K, "d_val")
+        mv = np.ones(Xv.shape) if len(val) < 3 else _per_net(val[2], K, "val mask")
+    b = _backend.current()
+    Mmax = max(sizes)
+    # every network padded to Mmax units; a padded unit has w1 = b1 = w2 = 0, so its output
+    # tanh(0) = 0 and all three of its gradients are exactly 0, and Adam leaves it at 0
+    init = {key: np.zeros((K, 1, Mmax)) for key in ("w1", "b1", "w2")}
+    init["b2"] = np.zeros((K, 1, 1))
+    for k in range(K):
+        with _backend.fork_rng(seeds[k]):
+            m = sinusoid_net(sizes[k])
+        for key, p in zip(("w1", "b1", "w2", "b2"), m.parameters()):
+            v = np.asarray(_backend.to_numpy(p.data), dtype=np.float64).reshape(-1)
+            init[key][k, 0, :v.size] = v
+    P = {key: Parameter(Tensor(b.asarray(v))) for key, v in init.items()}
+    opt = optim.Adam(list(P.values()), lr=lr)
+
+    def as_tensor(a):
+        return Tensor(b.asarray(np.ascontiguousarray(a)))
+
+    x, t = as_tensor(X.T[:, :, None]), as_tensor(d.T)                       # (K, N, 1), (K, N)
+    c = as_tensor((0.5 * mask / mask.sum(axis=0)).T)
+
+    def forward(inputs):
+        h = (inputs * P["w1"] + P["b1"]).tanh()                             # (K, N, Mmax)
+        return (h * P["w2"]).sum(axis=2) + P["b2"].reshape(K, 1)            # (K, N)
+
+    curve = None
+    if val is not None:
+        xv, tv, cv = as_tensor(Xv.T[:, :, None]), np.ascontiguousarray(dv.T), (mv / mv.sum(axis=0)).T
+        curve = np.empty((int(steps) + 1, K))
+        best = {key: np.array(v) for key, v in init.items()}
+        best_val = np.full(K, np.inf)
+
+    def record(step):
+        with no_grad():
+            r = np.asarray(_backend.to_numpy(forward(xv).data), dtype=np.float64) - tv
+        v = np.sqrt((cv * r * r).sum(axis=1))
+        curve[step] = v
+        better = v < best_val
+        best_val[better] = v[better]
+        for key, p in P.items():
+            best[key][better] = _backend.to_numpy(p.data)[better]
+
+    for step in range(int(steps)):
+        if val is not None:
+            record(step)
+        opt.zero_grad()
+        r = forward(x) - t
+        loss = (c * r * r).sum()
+        if penalty == "l2":
+            loss = loss + (0.5 * strength) * ((P["w1"] * P["w1"]).sum() + (P["w2"] * P["w2"]).sum())
+        elif penalty == "l1":
+            loss = loss + strength * (P["w1"].abs().sum() + P["w2"].abs().sum())
+        loss.backward()
+        opt.step()
+    if val is not None:
+        record(int(steps))
+        final = best
+    else:
+        final = {key: np.asarray(_backend.to_numpy(p.data), dtype=np.float64) for key, p in P.items()}
+    params = [{"w1": final["w1"][k, 0, :M].copy(), "b1": final["b1"][k, 0, :M].copy(),
+               "w2": final["w2"][k, 0, :M].copy(), "b2": float(final["b2"][k, 0, 0])}
+              for k, M in enumerate(sizes)]
+    return TanhNets(sizes, seeds, params, curve)
+
+
+# --------------------------------------------------------------------------
+# Choosing with the noise in view
+# --------------------------------------------------------------------------
+
+class Selection:
+    r"""The result of :func:`select_within_noise`.
+
+    Attributes
+    ----------
+    candidates : list
+    rms : ndarray
+        :math:`\sqrt{\bar e_c}`, the RMS error of each candidate.
+    best
+        The candidate with the lowest mean squared error.
+    diff, lower, upper : ndarray
+        Per candidate: the mean paired difference :math:`\bar D_c` of squared
+        errors against the best, and its confidence interval.
+    tied : list
+        The candidates whose interval contains 0 (the best included): the ones
+        the data cannot tell apart from the best.
+    """
+
+    def __init__(self, candidates, rms, best, diff, lower, upper, n, confidence):
+        self.candidates, self.rms, self.best = list(candidates), rms, best
+        self.diff, self.lower, self.upper, self.n, self.confidence = diff, lower, upper, n, confidence
+        self.tied = [c for c, lo in zip(self.candidates, lower) if lo <= 0.0]
+
+    def table(self, name: str = "candidate", digits: int = 3) -> Table:
+        """One row per candidate: its RMS, and the difference to the best with its interval."""
+        pct = f"{100 * self.confidence:g}%"
+        rows = [[c, r, "best" if c == self.best else float(m), "" if c == self.best else f"[{lo:.{digits}f}, {hi:.{digits}f}]",
+                 "yes" if c in self.tied else "no"]
+                for c, r, m, lo, hi in zip(self.candidates, self.rms, self.diff, self.lower, self.upper)]
+        return Table([name, "RMS", "Δ mean sq. error vs best", f"{pct} interval of Δ", "within noise"],
+                     rows, digits=digits, title=f"paired over {self.n} points")
+
+    def _repr_html_(self):
+        return self.table()._repr_html_()
+
+    def __repr__(self):
+        return str(self.table())
+
+
+def select_within_noise(errors: Mapping, confidence: float = 0.95) -> Selection:
+    r"""Pick the candidate with the lowest mean error, and say which others are within noise of it.
+
+    ``errors[c]`` holds candidate :math:`c`'s squared errors
+    :math:`e_{c,n}` on the *same* :math:`n = 1, \dots, N` validation points
+    (averaged over initializations, if there are several). The best
+    candidate :math:`c^*` minimizes :math:`\bar e_c`. Because every candidate
+    is scored on the same points, the comparison is *paired*: with
+    :math:`D_n = e_{c,n} - e_{c^*,n}`,
+
+    .. math::
+
+        \bar D \pm t_{N-1}\,\frac{s_D}{\sqrt N},
+
+    where :math:`s_D` is the sample standard deviation of the :math:`D_n` and
+    :math:`t_{N-1}` the two-sided Student quantile for ``confidence``. An
+    interval that contains 0 means the validation points cannot tell
+    :math:`c` from :math:`c^*`: the choice between them is too close to call.
+    This accounts for the noise of the *validation sample*; a new draw of the
+    training data would move every candidate's score as well.
+    """
+    from scipy import stats
+
+    cands = list(errors)
+    E = np.array([np.asarray(errors[c], dtype=np.float64).ravel() for c in cands])
+    if E.ndim != 2 or E.shape[1] < 2:
+        raise ValueError("select_within_noise: every candidate needs squared errors on the same "
+                         "two or more points.")
+    mean = E.mean(axis=1)
+    i = int(np.argmin(mean))
+    D = E - E[i]
+    n = E.shape[1]
+    q = float(stats.t.ppf(0.5 + confidence / 2, n - 1))
+    half = q * D.std(axis=1, ddof=1) / math.sqrt(n)
+    diff = D.mean(axis=1)
+    return Selection(cands, np.sqrt(mean), cands[i], diff, diff - half, diff + half, n, confidence)
+
+
+def fold_masks(n: int, k: int = 5, seed: int | None = 0) -> np.ndarray:
+    r"""The folds of :func:`kfold_indices` as training masks, shape ``(n, k)``.
+
+    Column :math:`i` is 1 for the samples that train in fold :math:`i` and 0 for
+    the ones it validates on (``1 - mask``), ready for :func:`train_tanh_nets`.
+    """
+    masks = np.zeros((n, k))
+    for i, (train_idx, _) in enumerate(kfold_indices(n, k, seed)):
+        masks[train_idx, i] = 1.0
+    return masks
+
+
+def plot_by_size(sizes, scores: Mapping, floor=None, ax=None, figsize=(6, 3.6)):
+    r"""RMS errors against the number of hidden units: a line through the means over the
+    starts and a dot per start, for each of ``scores = {label: array (len(sizes), starts)}``;
+    ``floor``, a dotted line (the noise level)."""
+    from ..viz._common import color, figure_and_axes
+
+    fig, axes = figure_and_axes(ax, figsize=figsize)
+    ax = axes[0, 0]
+    for j, (label, s) in enumerate(scores.items()):
+        s = np.asarray(s, dtype=float)
+        ax.plot(sizes, s.mean(axis=1), "o-", color=color(j), label=label)
+        ax.plot(np.repeat(sizes, s.shape[1]), s.ravel(), ".", color=color(j), alpha=0.5)
+    if floor is not None:
+        ax.axhline(floor, color="0.5", ls=":", label="noise level")
+    ax.set(xlabel="hidden units M", ylabel="RMS error", xticks=list(sizes))
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def train_with_decay(model, X, d, make_optimizer, *, lam: float, lr: float, where: str, steps: int = 100):
+    r"""Full-batch training on :math:`E = \frac1N\sum\tfrac12(y-d)^2` with weight decay put in one of
+    three places, to compare them; returns the model.
+
+    ``where="loss"``: :math:`\tfrac{\lambda}{2}\|\theta\|^2` (every parameter) added to the loss;
+    ``"optimizer"``: ``make_optimizer(params, lr=lr, weight_decay=lam)``;
+    ``"decoupled"``: before each step every parameter is multiplied by :math:`1 - \eta\lambda`
+    and the optimizer sees the plain gradient (SGDW / AdamW written out).
+    ``make_optimizer(params, lr=..., weight_decay=...)`` is an optimizer class or factory.
+    """
+    from .. import losses
+    from .._tensor import Tensor
+
+    if where not in ("loss", "optimizer", "decoupled"):
+        raise ValueError(f"train_with_decay: where must be 'loss', 'optimizer' or 'decoupled', got {where!r}.")
+    opt = make_optimizer(model.parameters(), lr=lr, weight_decay=lam if where == "optimizer" else 0.0)
+    Xt, dt = Tensor(X), Tensor(d)
+    for _ in range(int(steps)):
+        opt.zero_grad()
+        loss = 0.5 * losses.mse_loss(model(Xt), dt)
+        if where == "loss":
+            loss = loss + l2_penalty(model, lam, include_bias=True)
+        loss.backward()
+        if where == "decoupled":
+            for p in model.parameters():
+                p.data[...] = p.data * (1 - lr * lam)
+        opt.step()
+    return model
+
+
+def plot_dropout_average(model, grid, mean, std, data=None, ax=None, figsize=(6, 3.6)):
+    r"""The average of the thinned networks (± one standard deviation over the masks) and
+    the evaluation-mode network on a 1-D ``grid``; ``data = (X, d)`` as points."""
+    from ..train import predict
+    from ..viz._common import figure_and_axes
+
+    fig, axes = figure_and_axes(ax, figsize=figsize)
+    ax = axes[0, 0]
+    x, m, s = np.asarray(grid)[:, 0], np.asarray(mean)[:, 0], np.asarray(std)[:, 0]
+    ax.fill_between(x, m - s, m + s, alpha=0.25, label="thinned networks: mean ± 1 std")
+    ax.plot(x, m, lw=2, label=f"average of the thinned networks")
+    ax.plot(x, np.asarray(predict(model, grid))[:, 0], "--", lw=2, label="evaluation-mode network")
+    if data is not None:
+        ax.plot(np.asarray(data[0])[:, 0], np.asarray(data[1])[:, 0], "o", mfc="none", label="data")
+    ax.set(xlabel="$x$", ylabel="$y$")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def running_statistics_table(bn, batch, probe, checkpoints=(0, 1, 5, 10, 20, 50)) -> Table:
+    r"""How a ``BatchNorm1d``'s running mean approaches the data's, and evaluation mode with it.
+
+    Feeds ``bn`` (in training mode) fresh batches from ``batch()`` until it has
+    seen ``k`` of them, for each ``k`` of ``checkpoints``, and reports its
+    running mean of feature 1 against :math:`\mu(1 - 0.9^k)` (``momentum=0.1``,
+    starting from 0, for data of mean :math:`\mu`; the table's formula column
+    assumes :math:`\mu = 5`) and the largest difference between ``bn`` in
+    evaluation mode and a fresh layer in training mode on ``probe``.
+    """
+    from ..nn import BatchNorm1d
+    from .._tensor import Tensor
+
+    in_training = _backend.to_numpy(BatchNorm1d(bn.num_features)(Tensor(probe)).data)
+    rows, seen = [], 0
+    for k in checkpoints:
+        for _ in range(k - seen):
+            bn.train()(Tensor(batch()))          # updates the running statistics
+        seen = k
+        gap = np.abs(_backend.to_numpy(bn.eval()(Tensor(probe)).data) - in_training).max()
+        rows.append([k, float(_backend.to_numpy(bn.running_mean.data)[0]), 5 * (1 - 0.9 ** k), float(gap)])
+    return Table(["batches seen", "running mean (feature 1)", "5·(1 − 0.9ᵏ)",
+                  "max |eval − train| on the probe"], rows, digits=3)
+
+
+def deep_relu_mlp(batch_norm: bool, depth: int = 6, width: int = 64, n_in: int = 64, n_out: int = 10):
+    r"""``depth`` hidden ReLU layers of ``width`` units (He-initialized weights,
+    ``kaiming_normal_(nonlinearity="relu")``), each ``Linear`` followed by a
+    ``BatchNorm1d`` when ``batch_norm``, then a linear output layer."""
+    from .. import nn
+    from ..nn import init
+
+    layers, n = [], n_in
+    for _ in range(depth):
+        linear = nn.Linear(n, width)
+        init.kaiming_normal_(linear.weight, nonlinearity="relu")
+        layers += [linear, *([nn.BatchNorm1d(width)] if batch_norm else []), nn.ReLU()]
+        n = width
+    return nn.Sequential(*layers, nn.Linear(n, n_out))

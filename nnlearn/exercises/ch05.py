@@ -3,13 +3,16 @@
 Each reference is computed from the formula the chapter derives, not typed in.
 """
 
+import functools
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
 from ..data import one_hot
 from ..nn.init import calculate_gain
-from .core import ArrayExercise, ChoiceExercise, FunctionExercise, Mistake, NumberExercise
+from .core import (ArrayExercise, ChoiceExercise, FunctionExercise, Mistake, NumberExercise,
+                   TableExercise)
 
 # ---------------------------------------------------------------------------
 # 5.1: He's standard deviation for a Linear(512 → 256) followed by a ReLU
@@ -54,6 +57,97 @@ def _inputs_5_4(rng):
 
 COLOURS_5_6 = np.array([2, 0, 3, 1, 2])
 K_5_6 = 4
+
+# ---------------------------------------------------------------------------
+# 5.7: distinct_rows(W, tol), the symmetry check
+# ---------------------------------------------------------------------------
+
+def distinct_rows(W, tol):
+    """Rows that differ by more than ``tol`` (in some entry) from every earlier row."""
+    kept = []
+    for row in np.asarray(W, dtype=float):
+        if not any(np.abs(row - k).max() <= tol for k in kept):
+            kept.append(row)
+    return len(kept)
+
+
+def _inputs_5_7(rng):
+    tol = float(10.0 ** rng.uniform(-8, -3))
+    cols, bases = int(rng.integers(2, 6)), rng.normal(size=(int(rng.integers(1, 5)), 1))
+    bases = rng.normal(size=(len(bases), cols))
+    rows = []
+    for _ in range(int(rng.integers(5, 11))):
+        row = bases[rng.integers(len(bases))].copy()
+        kind = rng.integers(3)                 # an exact twin, a near twin, or a split twin
+        if kind == 1:
+            row += rng.uniform(-0.4, 0.4, size=cols) * tol
+        elif kind == 2:
+            row += rng.choice([-1.0, 1.0], size=cols) * 100 * tol * rng.uniform(1, 2, size=cols)
+        rows.append(row)
+    return {"W": np.array(rows), "tol": tol}
+
+
+# ---------------------------------------------------------------------------
+# 5.8: ReLU, He against the default, five seeds: the difference and its interval
+# ---------------------------------------------------------------------------
+
+SEEDS_5_8 = tuple(range(5))
+DESIGN_5_8 = {("relu", "default"): None, ("relu", "He"): "he"}
+SIZES_5_8 = [64] + [128] * 8 + [10]
+
+
+@functools.lru_cache(maxsize=4)
+def _runs_5_8(backend_name):
+    from .. import data, train
+    from ..course.init_experiments import activation_init_factorial
+
+    split, _ = train.standardized_split(*data.digits(), seed=0)
+    f = activation_init_factorial(split, DESIGN_5_8, SIZES_5_8, seeds=SEEDS_5_8, epochs=5, lr=0.1)
+    return f.cells[("relu", "He")]["val_accuracy"], f.cells[("relu", "default")]["val_accuracy"]
+
+
+def welch_interval(a, b, confidence=0.95, spread="se"):
+    """mean(a) − mean(b) and its Welch t interval (``spread="sd"``: the slip of using the
+    standard deviation of the runs where the standard error of the mean belongs)."""
+    from scipy import stats
+
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = math.sqrt(va + vb)
+    nu = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
+    half = stats.t.ppf(0.5 + confidence / 2, nu) * (se if spread == "se" else se * math.sqrt(a.size))
+    diff = a.mean() - b.mean()
+    return {"difference": diff, "lower": diff - half, "upper": diff + half}
+
+
+class _Lazy(Mapping):
+    """A table computed on first use (the runs take seconds; importing the registry must not)."""
+
+    def __init__(self, make):
+        self._make, self._value = make, None
+
+    def _table(self):
+        if self._value is None:
+            self._value = self._make()
+        return self._value
+
+    def __getitem__(self, key):
+        return self._table()[key]
+
+    def __iter__(self):
+        return iter(self._table())
+
+    def __len__(self):
+        return len(self._table())
+
+
+def _reference_5_8(spread="se", sign=1):
+    from .. import backend
+
+    he, default = _runs_5_8(backend.current().name)
+    a, b = (he, default) if sign > 0 else (default, he)
+    return welch_interval(a, b, spread=spread)
+
 
 EXERCISES = [
     NumberExercise(
@@ -113,23 +207,23 @@ EXERCISES = [
         id="5.3",
         title="predict: the activations' std through 20 tanh layers with Var(w) = 0.5/n",
         options={
-            "a": "It stays about the same, because tanh keeps its outputs in (−1, 1).",
-            "b": "It shrinks by roughly the same factor at every layer, towards 0.",
-            "c": "It grows until the units saturate at ±1.",
-            "d": "It shrinks for a few layers, then grows back.",
+            "a": "It grows until the units saturate at ±1.",
+            "b": "It stays about the same, because tanh keeps its outputs in (−1, 1).",
+            "c": "It shrinks for a few layers, then grows back.",
+            "d": "It shrinks by roughly the same factor at every layer, towards 0.",
         },
-        reference="b",
+        reference="d",
         hint="Small signals pass through tanh almost unchanged: what does each layer then do to "
              "the variance, by formula (5.1)?",
         mistakes=[
-            Mistake("a", "Keeping outputs inside (−1, 1) bounds them from above; it does nothing to "
+            Mistake("b", "Keeping outputs inside (−1, 1) bounds them from above; it does nothing to "
                          "stop them from shrinking. Compute n Var(w) for this initialization."),
-            Mistake("c", "Saturation needs n Var(w) well above 1, so that each layer enlarges the "
+            Mistake("a", "Saturation needs n Var(w) well above 1, so that each layer enlarges the "
                          "signal. What is n Var(w) here?"),
-            Mistake("d", "Nothing in a stack of identical layers can reverse the trend: |tanh u| < |u| "
+            Mistake("c", "Nothing in a stack of identical layers can reverse the trend: |tanh u| < |u| "
                          "only makes small signals smaller."),
         ],
-        solution='answer_5_3 = "b"',
+        solution='answer_5_3 = "d"',
     ),
     FunctionExercise(
         id="5.4",
@@ -173,24 +267,24 @@ EXERCISES = [
         id="5.5",
         title="find the mistake: a scaler fitted on all the data before splitting",
         options={
-            "a": "Nothing: standardization does not use the labels.",
-            "b": "The scaler's statistics include the validation and test samples; fit it on the "
+            "a": "The scaler's statistics include the validation and test samples; fit it on the "
                  "training split only, then transform all three splits.",
+            "b": "Nothing: standardization does not use the labels.",
             "c": "The data should be whitened, not standardized.",
             "d": "The scaler should be fitted separately on each split.",
         },
-        reference="b",
+        reference="a",
         hint="Which samples were used to compute the mean and standard deviation, and which "
              "samples is the test accuracy supposed to be about?",
         mistakes=[
-            Mistake("a", "Not using the labels does not make it harmless: the test samples still "
+            Mistake("b", "Not using the labels does not make it harmless: the test samples still "
                          "shaped the preprocessing of the training data."),
             Mistake("c", "Whitening fitted on all the data would have the same problem; the choice "
                          "of transform is not the issue."),
             Mistake("d", "Then the three splits would be transformed differently, and a single new "
                          "sample at deployment has no statistics of its own."),
         ],
-        solution='answer_5_5 = "b"',
+        solution='answer_5_5 = "a"',
     ),
     ArrayExercise(
         id="5.6",
@@ -211,5 +305,56 @@ EXERCISES = [
                     "You swapped the 0s and the 1s: each row has a single 1."),
         ],
         solution="answer_5_6 = np.eye(4)[colours]",
+    ),
+    FunctionExercise(
+        id="5.7",
+        title="distinct_rows(W, tol): how many different units does a layer really have?",
+        reference=distinct_rows,
+        inputs=_inputs_5_7,
+        n=None,
+        hint="Walk through the rows in order and keep a list of the rows seen so far; a row is new "
+             "when, for every kept row, some entry differs by more than tol.",
+        mistakes=[
+            Mistake(lambda W, tol: len(np.unique(W, axis=0)),
+                    "You compared rows for exact equality: rows that differ only in the last bits "
+                    "(by less than tol) are still twins."),
+            Mistake(lambda W, tol: distinct_rows(np.asarray(W).T, tol),
+                    "You counted distinct columns; a unit's incoming weights are a row of W."),
+            Mistake(lambda W, tol: len(W) - distinct_rows(W, tol),
+                    "That counts the rows that repeat an earlier one; the question asks for the "
+                    "rows that do not."),
+        ],
+        solution=("def distinct_rows(W, tol):\n"
+                  "    kept = []\n"
+                  "    for row in np.asarray(W, dtype=float):\n"
+                  "        if all(np.abs(row - k).max() > tol for k in kept):\n"
+                  "            kept.append(row)\n"
+                  "    return len(kept)"),
+    ),
+    TableExercise(
+        id="5.8",
+        title="ReLU + He against ReLU + default, 5 seeds: the difference of mean accuracies "
+              "and its 95% Welch interval",
+        reference=_reference_5_8,
+        digits=3,
+        rtol=1e-3,
+        hint="Difference = mean(He) − mean(default). Its standard error is √(s₁²/n₁ + s₂²/n₂), "
+             "with the sample variances (ddof=1); the interval is the difference ± t·SE, t from "
+             "scipy.stats.t.ppf(0.975, ν) with Welch's degrees of freedom ν.",
+        mistakes=[
+            Mistake(_Lazy(lambda: _reference_5_8(spread="sd")),
+                    "Your interval is too wide: it uses the spread of single runs. The uncertainty "
+                    "of a mean of n runs is the standard error s/√n."),
+            Mistake(_Lazy(lambda: _reference_5_8(sign=-1)),
+                    "The sign is reversed: the difference is He's mean minus the default's."),
+        ],
+        solution=("import scipy.stats\n"
+                  "a = factorial.cells[('relu', 'He')]['val_accuracy']\n"
+                  "b = factorial.cells[('relu', 'default')]['val_accuracy']\n"
+                  "va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size\n"
+                  "nu = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))\n"
+                  "half = scipy.stats.t.ppf(0.975, nu) * math.sqrt(va + vb)\n"
+                  "diff = a.mean() - b.mean()\n"
+                  "answer_5_8 = {'difference': diff, 'lower': diff - half, 'upper': diff + half}"),
     ),
 ]

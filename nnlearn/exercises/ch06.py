@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-from .core import ArrayExercise, ChoiceExercise, FunctionExercise, Mistake, NumberExercise
+from .core import (ArrayExercise, ChoiceExercise, FunctionExercise, Mistake, NumberExercise,
+                   TableExercise)
 
 # 6.1: the gradient of (λ/2)‖W‖² with respect to [W | b] of a Linear(3, 2)
 _W = np.array([[0.5, -1.0, 2.0], [0.0, 1.5, -0.5]])
@@ -66,6 +67,48 @@ _THETA0, _G, _LR8, _WD8, _ADAM_EPS = 2.0, 0.5, 0.01, 0.1, 1e-8
 def _adam_first_step(theta, g):
     """θ − lr·m̂₁/(√v̂₁ + ε) with m̂₁ = g and v̂₁ = g² (Adam's bias-corrected first step)."""
     return theta - _LR8 * g / (math.sqrt(g * g) + _ADAM_EPS)
+
+
+# 6.9: BatchNorm1d(1) running statistics after the batches [1, 3] and [4, 6, 8]
+BATCHES_6_9 = (np.array([1.0, 3.0]), np.array([4.0, 6.0, 8.0]))
+X_EVAL_6_9 = 5.0
+
+
+def _running_stats_6_9(ddof=1, momentum=0.1, eval_with_batch=False):
+    m, v = 0.0, 1.0
+    for b in BATCHES_6_9:
+        m = (1 - momentum) * m + momentum * b.mean()
+        v = (1 - momentum) * v + momentum * b.var(ddof=ddof)
+    if eval_with_batch:
+        last = BATCHES_6_9[-1]
+        out = (X_EVAL_6_9 - last.mean()) / math.sqrt(last.var() + 1e-5)
+    else:
+        out = (X_EVAL_6_9 - m) / math.sqrt(v + 1e-5)
+    return {"running_mean": m, "running_var": v, "eval_output": out}
+
+
+# 6.10: early stopping, as nnlearn.train.EarlyStopping decides it
+def early_stopping_epochs(val_loss, patience, min_delta):
+    """(best epoch, stopping epoch), epochs numbered from 1: an epoch improves when its loss is
+    below best − min_delta; training stops at the epoch that makes ``patience`` epochs in a row
+    without improvement (or at the last epoch)."""
+    best, best_epoch, waited = math.inf, 0, 0
+    for epoch, v in enumerate(np.asarray(val_loss, dtype=float), start=1):
+        if v < best - min_delta:
+            best, best_epoch, waited = v, epoch, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                return best_epoch, epoch
+    return best_epoch, len(val_loss)
+
+
+def _inputs_6_10(rng):
+    n = int(rng.integers(15, 40))
+    t = np.arange(n)
+    curve = 1.0 / (1 + 0.3 * t) + 0.004 * t + rng.normal(0, 0.01, size=n)
+    return {"val_loss": curve, "patience": int(rng.integers(2, 6)),
+            "min_delta": float(rng.choice([0.003, 0.01, 0.02]))}
 
 
 EXERCISES = [
@@ -146,44 +189,44 @@ EXERCISES = [
         title="find the mistake in slide text 002's dropout code",
         options={
             "a": "np.tanh must be applied after the mask, not before it.",
-            "b": "binomial(..., 1 - keep_prob) is 1 with probability 1 − keep_prob, so the code keeps "
+            "b": "Dividing by (1 − keep_prob) changes the expected value of the activations.",
+            "c": "Nothing: with keep_prob = 0.8 the code keeps 80% of the units.",
+            "d": "binomial(..., 1 - keep_prob) is 1 with probability 1 − keep_prob, so the code keeps "
                  "a fraction 1 − keep_prob of the units instead of keep_prob.",
-            "c": "Dividing by (1 − keep_prob) changes the expected value of the activations.",
-            "d": "Nothing: with keep_prob = 0.8 the code keeps 80% of the units.",
         },
-        reference="b",
+        reference="d",
         hint="With keep_prob = 0.8, how often is binomial(1, 1 − keep_prob) equal to 1?",
         mistakes=[
             Mistake("a", "Masking the activations after the nonlinearity is the usual placement; "
                     "look at the probability passed to binomial."),
-            Mistake("c", "The mask keeps a unit with probability 1 − keep_prob and the scale is "
+            Mistake("b", "The mask keeps a unit with probability 1 − keep_prob and the scale is "
                     "1/(1 − keep_prob): they match, so the expectation is unchanged. Look at how "
                     "many units survive."),
-            Mistake("d", "binomial(1, q) is 1 with probability q; here q is 1 − keep_prob."),
+            Mistake("c", "binomial(1, q) is 1 with probability q; here q is 1 − keep_prob."),
         ],
-        solution='answer_6_4 = "b"',
+        solution='answer_6_4 = "d"',
     ),
     ChoiceExercise(
         id="6.5",
-        title="predict: which of M = 1, 3, 10 has the lowest training and the lowest test error",
+        title="predict: on twenty fresh draws of ten points, which of M = 1, 3, 10 tests best?",
         options={
-            "a": "lowest training error: M = 10; lowest test error: M = 10",
-            "b": "lowest training error: M = 10; lowest test error: M = 3",
-            "c": "lowest training error: M = 3; lowest test error: M = 3",
-            "d": "lowest training error: M = 1; lowest test error: M = 1",
+            "a": "M = 3 on every draw, as on the chapter's data.",
+            "b": "M = 10 on most draws: once trained long enough, more units generalize better.",
+            "c": "It varies from draw to draw: no size has the lowest test error on every draw.",
+            "d": "M = 1 on every draw: the smallest network cannot overfit.",
         },
-        reference="b",
-        hint="More hidden units can always fit the training points at least as closely; new "
-             "points are a different matter.",
+        reference="c",
+        hint="The chapter's verdict holds for one draw of ten points. How much can ten noisy points "
+             "say about the shape of the curve, and where do the random x's leave gaps?",
         mistakes=[
-            Mistake("a", "The training error does fall with M, but the largest network also fits "
-                    "the noise, and that costs it on new points."),
-            Mistake("c", "Ten hidden units can follow ten training points more closely than three "
-                    "can; the training error keeps falling with M."),
-            Mistake("d", "A single tanh unit can only make one smooth step: it cannot follow a sine "
-                    "on either data set."),
+            Mistake("a", "The chapter's table is one draw of ten evenly spaced points. With ten random "
+                    "points the gaps and the noise differ from draw to draw, and so does the winner."),
+            Mistake("b", "The largest network fits the noise of its ten points; more training makes "
+                    "that worse, not better."),
+            Mistake("d", "A single tanh unit underfits the sine: on draws whose points trace the "
+                    "curve well, a larger network does better on new points."),
         ],
-        solution='answer_6_5 = "b"',
+        solution='answer_6_5 = "c"',
     ),
     ArrayExercise(
         id="6.6",
@@ -249,5 +292,66 @@ EXERCISES = [
                     "Adam does not step by lr·g: at the first step m̂/(√v̂ + ε) is about ±1."),
         ],
         solution="answer_6_8 = 2 * (1 - 0.01 * 0.1) - 0.01 * 0.5 / (0.5 + 1e-8)",
+    ),
+    TableExercise(
+        id="6.9",
+        title="BatchNorm1d's running statistics and evaluation output, by hand",
+        reference=lambda: _running_stats_6_9(),
+        digits=4,
+        rtol=1e-3,
+        hint="After each training batch: running = (1 − momentum)·running + momentum·(batch "
+             "statistic), with the batch's mean and its unbiased variance (divide by m − 1). "
+             "Evaluation mode then standardizes x with the running statistics.",
+        mistakes=[
+            Mistake(_running_stats_6_9(ddof=0),
+                    "The running variance is updated with the unbiased batch variance (divide by "
+                    "m − 1), not the one training mode normalizes with."),
+            Mistake(_running_stats_6_9(momentum=0.9),
+                    "momentum = 0.1 is the weight of the *new* batch statistic, not of the old "
+                    "running value."),
+            Mistake(_running_stats_6_9(eval_with_batch=True),
+                    "In evaluation mode the layer normalizes with its running statistics, not with "
+                    "the statistics of the last training batch."),
+        ],
+        solution=("m, v = 0.0, 1.0\n"
+                  "for b in [np.array([1.0, 3.0]), np.array([4.0, 6.0, 8.0])]:\n"
+                  "    m = 0.9 * m + 0.1 * b.mean()\n"
+                  "    v = 0.9 * v + 0.1 * b.var(ddof=1)\n"
+                  "answer_6_9 = {'running_mean': m, 'running_var': v,\n"
+                  "              'eval_output': (5.0 - m) / np.sqrt(v + 1e-5)}"),
+    ),
+    FunctionExercise(
+        id="6.10",
+        title="early_stopping_epochs(val_loss, patience, min_delta): the best and the stopping epoch",
+        reference=early_stopping_epochs,
+        inputs=_inputs_6_10,
+        n=None,
+        hint="Walk through the epochs (numbered from 1) keeping the best value so far; an epoch "
+             "improves only if its loss is below best − min_delta. Stop at the epoch where the "
+             "count of epochs without improvement reaches patience.",
+        mistakes=[
+            Mistake(lambda val_loss, patience, min_delta: early_stopping_epochs(val_loss, patience, 0.0),
+                    "Your function ignores min_delta: an epoch counts as an improvement only if it "
+                    "beats the best by more than min_delta."),
+            Mistake(lambda val_loss, patience, min_delta: tuple(
+                        e - 1 for e in early_stopping_epochs(val_loss, patience, min_delta)),
+                    "Epochs are numbered from 1 (the first value is the loss after epoch 1)."),
+            Mistake(lambda val_loss, patience, min_delta: (
+                        int(np.argmin(val_loss)) + 1,
+                        early_stopping_epochs(val_loss, patience, min_delta)[1]),
+                    "The best epoch is the last epoch that counted as an improvement, which is not "
+                    "always the epoch of the lowest loss: a loss lower by less than min_delta does "
+                    "not count, and epochs after the stop are never seen."),
+        ],
+        solution=("def early_stopping_epochs(val_loss, patience, min_delta):\n"
+                  "    best, best_epoch, waited = float('inf'), 0, 0\n"
+                  "    for epoch, v in enumerate(val_loss, start=1):\n"
+                  "        if v < best - min_delta:\n"
+                  "            best, best_epoch, waited = v, epoch, 0\n"
+                  "        else:\n"
+                  "            waited += 1\n"
+                  "            if waited >= patience:\n"
+                  "                return best_epoch, epoch\n"
+                  "    return best_epoch, len(val_loss)"),
     ),
 ]

@@ -1,0 +1,116 @@
+"""Chapter 5's corrected claims and checked verdicts (review A1, A2, A12, C5; issue 13's
+symmetry cell), re-derived here on both backends."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import nnlearn
+from nnlearn import backend, data, init, losses, train
+from nnlearn.course import init_experiments as ie
+from nnlearn.exercises import get_exercise
+
+BACKENDS = ["numpy", "torch"]
+
+
+def test_tanh_gain_is_above_he_not_between_lecun_and_he():
+    """A1: 5/3 on LeCun's std is Var = 25/(9n), more than He's 2/n."""
+    gain = init.calculate_gain("tanh")
+    assert gain == pytest.approx(torch.nn.init.calculate_gain("tanh")) == pytest.approx(5 / 3)
+    assert gain > math.sqrt(2) and gain ** 2 == pytest.approx(25 / 9) and 25 / 9 > 2
+
+
+def test_relu_gradients_shrink_by_sqrt2_per_layer_going_down_with_xavier():
+    """A2: with Var(w) = 1/n the backward variance halves per ReLU layer (std / √2 going down)."""
+    rng = np.random.default_rng(2)
+    X, y = rng.standard_normal((300, 500)), rng.integers(0, 10, size=300)
+    factors = {}
+    for name in ("xavier", "he"):
+        nnlearn.manual_seed(0)
+        stats = train.layer_statistics(ie.mlp([500] * 6 + [10], "relu", name), X, y, losses.cross_entropy)
+        g = [np.std(v) for v in stats.values("activation_gradient")]
+        assert g[0] < g[-1] if name == "xavier" else True
+        factors[name] = (g[-1] / g[0]) ** 0.25
+    assert factors["xavier"] == pytest.approx(math.sqrt(2), rel=0.08)
+    assert factors["he"] == pytest.approx(1.0, rel=0.08)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_twins_stay_twins_early_and_zeros_never_move(name):
+    X, y = data.spirals(n=300, classes=3, seed=0)
+    with backend.use(name):
+        t, spread = ie.spread_during_training(X, y, lambda w: init.constant_(w, 0.5), steps=20, every=20)
+        assert spread[0] == 0.0 and spread[-1] <= 1e-9
+        models, _ = ie.symmetry_runs(X, y, {"zeros": "zeros"}, steps=200)
+        assert not np.any(models["zeros"][0].weight.numpy()) and not np.any(models["zeros"][2].weight.numpy())
+
+
+def test_distinct_rows_and_row_spread():
+    W = np.array([[1.0, 2.0], [1.0, 2.0 + 1e-9], [0.0, 1.0], [1.0, 2.0]])
+    assert ie.distinct_rows(W, 0.0) == 3 and ie.distinct_rows(W, 1e-6) == 2
+    assert ie.row_spread(W) == pytest.approx(1.0)
+    from nnlearn.exercises.ch05 import distinct_rows
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        inputs = get_exercise("5.7").inputs(rng)
+        assert distinct_rows(**inputs) == ie.distinct_rows(inputs["W"], inputs["tol"])
+
+
+def test_factorial_verdicts():
+    """C5: only ReLU + He learns in 5 epochs; each factor alone shrinks the gradient ratio."""
+    split, _ = train.standardized_split(*data.digits(), seed=0)
+    design = {("sigmoid", "default"): None, ("sigmoid", "Xavier"): "xavier",
+              ("relu", "default"): None, ("relu", "He"): "he"}
+    f = ie.activation_init_factorial(split, design, [64] + [128] * 8 + [10], seeds=(0, 1, 2))
+    acc = {c: f.mean_accuracy(*c) for c in design}
+    assert [c for c, v in acc.items() if v > 0.5] == [("relu", "He")]
+    assert max(v for c, v in acc.items() if c != ("relu", "He")) < 0.2
+    r = {c: f.ratio(*c) for c in design}
+    assert r["sigmoid", "default"] / r["sigmoid", "Xavier"] > 3 and r["relu", "default"] / r["relu", "He"] > 3
+    assert r["sigmoid", "default"] / r["relu", "default"] > 1000 and r["sigmoid", "Xavier"] / r["relu", "He"] > 1000
+
+
+def test_raw_inputs_stability_limit_and_crawl():
+    """A12: every grid rate from 0.01 up is above the raw inputs' stability limit; below it GD crawls."""
+    rng = np.random.default_rng(3)
+    s1, s2 = rng.standard_normal((2, 400))
+    s2 = 0.9 * s1 + math.sqrt(1 - 0.9 ** 2) * s2
+    X_raw = np.column_stack([50 + 10 * s1, 5 + 1 * s2])
+    logit = 3 * (s2 - s1) / math.sqrt(0.2) + 0.5
+    y = (rng.random(400) < 1 / (1 + np.exp(-logit))).astype(float)[:, None]
+    Xt = np.column_stack([X_raw, np.ones(400)])
+    limit = 8 / np.linalg.eigvalsh(Xt.T @ Xt / 400)[-1]
+    assert 1e-3 < limit < 0.01
+    bce = losses.binary_cross_entropy_with_logits
+    with backend.fork_rng(0):
+        from nnlearn import nn
+        unit = nn.Linear(2, 1)
+    _, curve = ie.steps_to_loss(unit, bce, X_raw, y, lr=1e-3, target=0, max_steps=1000)
+    assert np.all(np.isfinite(curve)) and curve[-1] > 0.5          # stable, but far from ≈ 0.34
+
+
+def test_exercise_5_8_interval_is_welchs():
+    from scipy import stats
+
+    from nnlearn.exercises.ch05 import welch_interval
+
+    a, b = np.array([0.90, 0.92, 0.91, 0.89, 0.93]), np.array([0.10, 0.13, 0.10, 0.11, 0.10])
+    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    w = welch_interval(a, b)
+    assert w["lower"] == pytest.approx(ci.low) and w["upper"] == pytest.approx(ci.high)
+    assert w["difference"] == pytest.approx(a.mean() - b.mean())
+
+
+def test_top_sigmoid_layer_saturates_towards_zero_b8():
+    """B8 (Glorot & Bengio's figure 2): the top hidden sigmoid layer is driven towards 0."""
+    split, _ = train.standardized_split(*data.digits(), seed=0)
+    for seed in (0, 1):
+        m = ie.mean_activation_during_training(split, [64, 200, 200, 200, 200, 10], "sigmoid", "standard",
+                                               epochs=10, lr=0.1, seed=seed)
+        assert m.shape == (11, 4) and np.all(np.abs(m[0] - 0.5) < 0.02)
+        assert m[-1, 3] < 0.2 and np.all(np.diff(m[:, 3]) < 0)      # falls every epoch
+        assert m[:, :3].min() > 0.45
