@@ -7,10 +7,17 @@ finds ``nnlearn.nn.functional``). Read it simple to complex:
 
 - :mod:`nnlearn.autodiff` — scalar reverse-mode autodiff (``Value``) and trace tables,
 - :mod:`nnlearn.backend` — where arrays live (NumPy, PyTorch on CPU or CUDA),
-- :class:`nnlearn.Tensor` — autodiff over arrays (:mod:`nnlearn._tensor`),
+- :class:`nnlearn.Tensor` — autodiff over arrays (:mod:`nnlearn._tensor`), made by
+  :mod:`nnlearn.creation` (``nnlearn.tensor``, ``zeros``, ``randn``, ...), with the
+  methods as functions (``nnlearn.exp(x)``, :mod:`nnlearn._functions`), dtypes
+  (``nnlearn.float32``) and devices (``nnlearn.device``, ``nnlearn.cuda``),
+- :mod:`nnlearn.autograd` — ``Function`` (your own backward) and ``grad``,
 - :mod:`nnlearn.nn` (with :mod:`~nnlearn.nn.functional` and :mod:`~nnlearn.nn.init`),
   :mod:`nnlearn.losses`, :mod:`nnlearn.optim`,
 - :mod:`nnlearn.gradcheck` — finite-difference checks.
+
+``import nnlearn as torch`` runs PyTorch tutorial code; each docstring says where
+nnlearn departs from PyTorch (most visibly: floats default to float64).
 
 **The course's tools**, built on the engine:
 
@@ -32,16 +39,36 @@ from .backend import manual_seed
 __version__ = "0.1.0"
 
 _lazy = {
-    "Tensor": ("nnlearn._tensor", "Tensor"),
-    "tensor": ("nnlearn._tensor", "tensor"),
-    "no_grad": ("nnlearn._tensor", "no_grad"),
-    "enable_grad": ("nnlearn._tensor", "enable_grad"),
-    "is_grad_enabled": ("nnlearn._tensor", "is_grad_enabled"),
+    # the Tensor and the graph switches
+    **{name: ("nnlearn._tensor", name) for name in (
+        "Tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "is_tensor",
+        "cat", "concat", "stack", "where", "maximum", "minimum")},
+    # making tensors (torch.tensor, torch.zeros, torch.randn, ...)
+    **{name: ("nnlearn.creation", name) for name in (
+        "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange",
+        "linspace", "rand", "randn", "randint", "randperm", "normal", "zeros_like", "ones_like",
+        "full_like", "empty_like", "rand_like", "randn_like")},
+    # the Tensor methods as functions (torch.exp(x), torch.matmul(a, b), ...)
+    **{name: ("nnlearn._functions", name) for name in (
+        "exp", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "square", "sin", "cos", "tanh",
+        "sigmoid", "relu", "abs", "sign", "erf", "neg", "reciprocal", "clamp", "clip", "pow",
+        "matmul", "mm", "mv", "dot", "t", "sum", "mean", "var", "std", "max", "min", "amax",
+        "amin", "argmax", "argmin", "logsumexp", "norm", "all", "any", "reshape", "flatten",
+        "squeeze", "unsqueeze", "transpose", "permute", "numel", "clone", "allclose", "equal",
+        "add", "sub", "mul", "div")},
+    # data types and devices
+    "dtype": ("nnlearn.backend", "dtype"),
+    "device": ("nnlearn.backend", "device"),
+    "get_default_dtype": ("nnlearn.backend", "get_default_dtype"),
+    "set_default_dtype": ("nnlearn.backend", "set_default_dtype"),
     "Table": ("nnlearn._display", "Table"),
+    "save": ("nnlearn.serialization", "save"),
+    "load": ("nnlearn.serialization", "load"),
 }
 _submodules = {
-    "autodiff", "nn", "losses", "optim", "gradcheck",
+    "autodiff", "autograd", "cuda", "nn", "losses", "optim", "gradcheck", "utils",
     "data", "train", "experiment", "viz", "widgets", "course", "exercises",
+    "utils", "serialization",
 }
 # Names of the API contract that live one level down.
 _aliases = {
@@ -60,6 +87,10 @@ def __getattr__(name):
         return _import_module(f"nnlearn.{name}")
     if name in _aliases:
         return _import_module(_aliases[name])
+    # nnlearn.float32, nnlearn.long, ... (the same objects on every backend)
+    dt = backend._DTYPES.get(backend.DTYPE_ALIASES.get(name, name))
+    if dt is not None:
+        return dt
     raise AttributeError(f"module 'nnlearn' has no attribute {name!r}")
 
 

@@ -55,6 +55,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,8 @@ __all__ = [
     "get_default_dtype",
     "cuda_is_available",
     "BackendError",
+    "dtype",
+    "device",
 ]
 
 NAMES = ("numpy", "torch", "cuda", "cupy")
@@ -101,30 +104,60 @@ class Backend:
         """The default floating-point dtype of this backend."""
         return getattr(self.xp, self.float_dtype_name)
 
-    def asarray(self, data, dtype=None):
-        """Copy-free where possible: ``data`` as an array of this backend.
+    def asarray(self, data, dtype=None, copy=None):
+        """``data`` as an array of this backend, sharing memory where possible.
 
-        Python numbers and lists become arrays of the default float dtype
-        unless ``dtype`` says otherwise; integer NumPy arrays keep an integer
-        dtype (class labels stay labels).
+        - Arrays (of any backend) keep their dtype: a float32 array stays
+          float32, integer labels stay integers of their width.
+        - Python numbers and (nested) lists take the default float dtype if
+          they hold floats, int64 if they hold ints, bool for bools.
+        - ``None``, complex numbers, strings and objects raise ``TypeError``
+          (PyTorch raises too; NumPy would make NaN, drop the imaginary part,
+          or build an object array).
+
+        ``copy=True`` always returns a new array; ``None`` copies only when a
+        conversion needs it.
         """
         xp = self.xp
         if _is_array_of(data, self):
+            if _dtype_name(data.dtype, strict=False) is None:
+                _raise_unsupported(str(data.dtype))
             if dtype is not None and data.dtype != dtype:
                 return xp.astype(data, dtype)
-            return data
-        if not isinstance(data, np.ndarray):
+            return xp.asarray(data, copy=True) if copy else data
+        from_python = False
+        if not isinstance(data, (np.ndarray, np.generic)):
             if _is_foreign_array(data):
                 data = to_numpy(data)
             else:
+                _check_python_data(data)
                 data = np.asarray(data)
+                from_python, copy = True, None  # a new array already
+        kind = data.dtype.kind
+        if kind not in "biuf":
+            _raise_unsupported(str(data.dtype))
         if dtype is None:
-            if data.dtype.kind in "fc" or data.dtype.kind not in "iub":
-                dtype = self.dtype
-                data = data.astype(self.float_dtype_name, copy=False)
+            if kind == "f":
+                dtype = self.dtype if from_python else getattr(xp, data.dtype.name)
             else:
-                dtype = getattr(xp, data.dtype.name if data.dtype.kind != "b" else "bool")
-        return xp.asarray(data, dtype=dtype, device=self.device)
+                dtype = getattr(xp, "bool" if kind == "b" else data.dtype.name)
+        return xp.asarray(data, dtype=dtype, device=self.device, copy=True if copy else None)
+
+    def erf(self, x):
+        r"""The error function :math:`\operatorname{erf}(x) = \frac{2}{\sqrt\pi}
+        \int_0^x e^{-t^2}\,dt` of an array of this backend (the array API has
+        no ``erf``: SciPy's for NumPy, PyTorch's for torch, CuPy's for CuPy)."""
+        if self.name == "numpy":
+            from scipy.special import erf
+
+            return erf(x)
+        if self.name in ("torch", "cuda"):
+            import torch
+
+            return torch.special.erf(x)
+        import cupyx.scipy.special
+
+        return cupyx.scipy.special.erf(x)
 
     def to_numpy(self, a) -> np.ndarray:
         """The array ``a`` of this backend as a NumPy array (copied off the GPU)."""
@@ -150,6 +183,23 @@ def cuda_is_available() -> bool:
     import torch
 
     return bool(torch.cuda.is_available())
+
+
+def cuda_device_count() -> int:
+    """The number of CUDA GPUs PyTorch sees (0 without PyTorch or a GPU)."""
+    if not cuda_is_available():
+        return 0
+    import torch
+
+    return int(torch.cuda.device_count())
+
+
+def cuda_synchronize() -> None:
+    """Wait for the GPU's queued work to finish (nothing to do without a GPU)."""
+    if cuda_is_available():
+        import torch
+
+        torch.cuda.synchronize()
 
 
 def _cupy_available() -> bool:
@@ -227,9 +277,27 @@ def _build(name: str, dtype_name: str) -> Backend:
 # The current backend
 # --------------------------------------------------------------------------
 
-_state = {"backend": None, "dtype": "float64"}
+class _Current(threading.local):
+    """The current backend, per thread: a ``with use(...)`` block in one thread
+    leaves the others alone (as PyTorch's grad mode is per thread)."""
+
+    backend = None
+
+
+_local = _Current()
+_state = {"default": None, "dtype": "float64"}   # the process-wide defaults
+_built: dict = {}
 
 ENV_VAR = "NNLEARN_BACKEND"
+
+
+def _get(name: str, dtype_name: str) -> Backend:
+    """The Backend ``name`` with default float ``dtype_name`` (built once)."""
+    key = (name, dtype_name)
+    b = _built.get(key)
+    if b is None:
+        b = _built[key] = _build(name, dtype_name)
+    return b
 
 
 def _from_environment() -> Backend | None:
@@ -238,30 +306,37 @@ def _from_environment() -> Backend | None:
     if not name:
         return None
     try:
-        return _build(name, _state["dtype"])
+        return _get(name, _state["dtype"])
     except BackendError as e:
         raise BackendError(f"{ENV_VAR}={os.environ[ENV_VAR]!r}: {e}") from None
 
 
 def current() -> Backend:
-    """The backend new tensors are created on."""
-    if _state["backend"] is None:
-        _state["backend"] = _build("numpy", _state["dtype"])
-    return _state["backend"]
+    """The backend new tensors are created on (in this thread)."""
+    b = _local.backend
+    if b is None:
+        b = _state["default"]
+        if b is None:
+            b = _state["default"] = _get("numpy", _state["dtype"])
+    if b.float_dtype_name != _state["dtype"]:  # set_default_dtype was called since
+        b = _get(b.name, _state["dtype"])
+    return b
 
 
 class _Use(contextlib.AbstractContextManager):
     """Returned by :func:`use`: the switch has already happened; as a context
-    manager it switches back on exit."""
+    manager it switches back on exit, and affects only the current thread."""
 
-    def __init__(self, previous: Backend, now: Backend):
-        self.previous, self.backend = previous, now
+    def __init__(self, previous: Backend | None, previous_default: Backend | None, now: Backend):
+        self.previous, self.previous_default, self.backend = previous, previous_default, now
 
     def __enter__(self) -> Backend:
+        # a block changes this thread only: give the process default back
+        _state["default"] = self.previous_default
         return self.backend
 
     def __exit__(self, *exc) -> None:
-        _state["backend"] = self.previous
+        _local.backend = self.previous
 
     def __repr__(self) -> str:
         return repr(self.backend)
@@ -270,17 +345,19 @@ class _Use(contextlib.AbstractContextManager):
 def use(name: str) -> _Use:
     """Make ``name`` the current backend.
 
-    Works as a plain call (``use("torch")``) and as a context manager
-    (``with use("torch"): ...``), which restores the previous backend on exit.
-    An unknown name lists the valid ones; ``"cuda"`` on a machine without a GPU
-    says so and names the alternatives.
+    Works as a plain call (``use("torch")``: from now on, in this thread and
+    in threads started later) and as a context manager (``with use("torch"):
+    ...``), which switches only the current thread and restores its previous
+    backend on exit. An unknown name lists the valid ones; ``"cuda"`` on a
+    machine without a GPU says so and names the alternatives.
     """
     if not isinstance(name, str):
         raise TypeError(f"backend name must be a string such as 'numpy', got {name!r}")
-    previous = current()
-    now = _build(name.lower(), _state["dtype"])
-    _state["backend"] = now
-    return _Use(previous, now)
+    now = _get(name.lower(), _state["dtype"])
+    previous, previous_default = _local.backend, _state["default"]
+    _local.backend = now
+    _state["default"] = now
+    return _Use(previous, previous_default, now)
 
 
 def set_default_dtype(dtype: str) -> None:
@@ -289,17 +366,16 @@ def set_default_dtype(dtype: str) -> None:
     Note: nnlearn defaults to float64 so that finite-difference gradient checks
     are accurate; PyTorch defaults to float32.
     """
-    name = getattr(dtype, "name", None) or str(dtype).replace("torch.", "")
+    name = _dtype_name(dtype)
     if name not in ("float32", "float64"):
         raise ValueError(f"default dtype must be 'float32' or 'float64', got {dtype!r}")
-    _state["dtype"] = name
-    if _state["backend"] is not None:
-        _state["backend"] = _build(_state["backend"].name, name)
+    _state["dtype"] = name   # current() rebuilds each thread's backend with it
 
 
-def get_default_dtype() -> str:
-    """The name of the default float dtype."""
-    return _state["dtype"]
+def get_default_dtype() -> "dtype":
+    """The default float dtype (``nnlearn.float64`` unless changed); it compares
+    equal to its name, ``"float64"``."""
+    return _DTYPES[_state["dtype"]]
 
 
 # --------------------------------------------------------------------------
@@ -381,6 +457,205 @@ def backend_of(array) -> str:
 
 
 # --------------------------------------------------------------------------
+# Data types and devices: the same objects on every backend
+# --------------------------------------------------------------------------
+
+class dtype:
+    """A data type, the same object whatever the backend (as ``torch.float32``).
+
+    ``t.dtype`` returns one of these, and it compares equal to the backend's
+    own dtype and to its name, so ``t.dtype == nnlearn.float32``,
+    ``t.dtype == "float32"`` and ``t.dtype == numpy.float32`` all hold for a
+    float32 tensor on NumPy or PyTorch. NumPy accepts it where it takes a
+    dtype (``np.zeros(3, dtype=nnlearn.float32)``).
+    """
+
+    __slots__ = ("name", "is_floating_point", "is_signed", "itemsize")
+
+    def __init__(self, name: str):
+        np_dtype = np.dtype(name)
+        self.name = name
+        self.is_floating_point = np_dtype.kind == "f"
+        self.is_signed = np_dtype.kind in "if"
+        self.itemsize = np_dtype.itemsize
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The NumPy dtype of the same name (how NumPy reads this object)."""
+        return np.dtype(self.name)
+
+    def __repr__(self) -> str:
+        return f"nnlearn.{self.name}"
+
+    def __str__(self) -> str:
+        return self.name   # as NumPy prints a dtype (``str(t.dtype) == "float32"``)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, dtype):
+            return other.name == self.name
+        name = _dtype_name(other, strict=False)
+        return NotImplemented if name is None else name == self.name
+
+    def __ne__(self, other):
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __reduce__(self):
+        return (_dtype_by_name, (self.name,))
+
+
+_DTYPES = {n: dtype(n) for n in ("float16", "float32", "float64", "int8", "int16", "int32",
+                                 "int64", "uint8", "uint16", "uint32", "uint64", "bool")}
+# PyTorch's other names for them (nnlearn.float is float32, nnlearn.long is int64, ...)
+DTYPE_ALIASES = {"half": "float16", "float": "float32", "double": "float64", "short": "int16",
+                 "int": "int32", "long": "int64"}
+
+
+def _dtype_by_name(name: str) -> dtype:
+    return _DTYPES[name]
+
+
+def _dtype_name(d, strict: bool = True):
+    """The canonical name (``"float32"``) of a dtype given as an nnlearn dtype,
+    a NumPy or PyTorch dtype, a string or ``float``/``int``/``bool``."""
+    if isinstance(d, dtype):
+        return d.name
+    if isinstance(d, str):
+        name = d.replace("torch.", "").replace("nnlearn.", "")
+        name = DTYPE_ALIASES.get(name, name) if d.startswith(("torch.", "nnlearn.")) else name
+        if name in _DTYPES:
+            return name
+    elif d is float:
+        return _state["dtype"]
+    elif d is int:
+        return "int64"
+    elif d is bool:
+        return "bool"
+    elif type(d).__module__ == "torch":  # torch.float32 prints as "torch.float32"
+        name = str(d).replace("torch.", "")
+        if name in _DTYPES:
+            return name
+    else:
+        try:
+            name = np.dtype(d).name
+        except TypeError:
+            name = None
+        if name in _DTYPES:
+            return name
+    if strict:
+        raise TypeError(
+            f"unknown dtype {d!r}; use one of nnlearn.float32, nnlearn.float64, nnlearn.int64, "
+            "nnlearn.bool ... (or their names, e.g. 'float32')"
+        )
+    return None
+
+
+_FROM_ARRAY_DTYPE: dict = {}
+
+
+def dtype_of(array_dtype) -> dtype:
+    """The nnlearn dtype of a backend array's dtype (remembered per dtype)."""
+    d = _FROM_ARRAY_DTYPE.get(array_dtype)
+    if d is None:
+        d = _FROM_ARRAY_DTYPE[array_dtype] = _DTYPES[_dtype_name(array_dtype)]
+    return d
+
+
+def _check_python_data(data) -> None:
+    """Refuse Python input that NumPy would turn into a wrong number silently."""
+    if data is None:
+        raise TypeError(
+            "cannot make a tensor from None (NumPy would make it NaN); give numbers, a list "
+            "of numbers or an array"
+        )
+    if isinstance(data, complex):
+        _raise_unsupported("complex128")
+
+
+def _raise_unsupported(dtype_name: str) -> None:
+    if "complex" in dtype_name:
+        raise TypeError(
+            "complex numbers are not supported: nnlearn's tensors hold real numbers (NumPy "
+            "would drop the imaginary part when a gradient meets a real tensor). Take .real "
+            "or abs() first if that is what you mean."
+        )
+    raise TypeError(
+        f"cannot make a tensor from data of type {dtype_name} (objects, strings or None "
+        "inside a list?); give numbers, nested lists of numbers or a numeric array"
+    )
+
+
+class device:
+    """Where a tensor lives, in PyTorch's terms: ``device("cpu")`` or
+    ``device("cuda")`` (``device("cuda:0")``, ``device("cuda", 0)``).
+
+    nnlearn's NumPy and PyTorch-on-CPU backends are both ``cpu``; the ``cuda``
+    backend is ``cuda``. ``t.to(device)`` and ``model.to(device)`` accept one.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type, index: int | None = None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        text = str(type)
+        if ":" in text:
+            text, idx = text.split(":", 1)
+            index = int(idx)
+        if text not in ("cpu", "cuda"):
+            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {type}")
+        self.type, self.index = text, index
+
+    def __repr__(self) -> str:
+        return f"device(type={self.type!r}" + ("" if self.index is None else f", index={self.index}") + ")"
+
+    def __str__(self) -> str:
+        return self.type + ("" if self.index is None else f":{self.index}")
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (device, str)) or type(other).__module__ == "torch":
+            try:
+                o = device(str(other))
+            except (RuntimeError, ValueError):
+                return False
+            return o.type == self.type and (o.index is None or self.index is None or o.index == self.index)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+
+def device_of(b: Backend) -> device:
+    """The PyTorch-style device of backend ``b``."""
+    return device("cuda" if b.name in ("cuda", "cupy") else "cpu")
+
+
+def backend_for_device(where) -> Backend:
+    """The backend a ``device=`` argument or ``.to(...)`` name means.
+
+    A backend name (``"numpy"``, ``"torch"``, ``"cuda"``) is that backend;
+    ``"cpu"`` keeps the current backend if it is on the host (NumPy or PyTorch
+    on the CPU) and is PyTorch's CPU backend otherwise; ``"cuda"`` (or
+    ``"cuda:0"``) is the CUDA backend.
+    """
+    if where is None:
+        return current()
+    if isinstance(where, Backend):
+        return where
+    text = str(where).lower()
+    if text in NAMES:
+        return _get(text, _state["dtype"])
+    d = device(text)
+    if d.type == "cuda":
+        return _get("cuda", _state["dtype"])
+    b = current()
+    return b if b.name in ("numpy", "torch") else _get("torch", _state["dtype"])
+
+
+# --------------------------------------------------------------------------
 # Random numbers: one NumPy generator for every backend
 # --------------------------------------------------------------------------
 
@@ -421,4 +696,4 @@ def rng() -> np.random.Generator:
 
 # The backend current at import: NNLEARN_BACKEND's choice (checked now, so that a
 # typo fails at `import nnlearn`, not later), NumPy otherwise.
-_state["backend"] = _from_environment()
+_state["default"] = _from_environment()

@@ -24,7 +24,9 @@ softmax + cross-entropy (``cross_entropy``)                  :math:`\operatornam
 ===========================================================  ======================================================
 
 All of them stay finite, and raise no floating-point warnings, for logits as
-large as :math:`\pm 10^4`.
+large as :math:`\pm 10^4`. A NaN in the input gives a NaN loss; an empty batch
+gives NaN for the mean (as PyTorch). Integer class labels of any integer dtype
+(uint8 included) are class indices, on every backend.
 """
 
 from __future__ import annotations
@@ -32,10 +34,11 @@ from __future__ import annotations
 import math
 
 from . import _tensor
-from ._tensor import Tensor, _result
+from ._tensor import _SELF, Tensor, _result, _ver
 
 __all__ = [
     "mse_loss",
+    "l1_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
@@ -56,6 +59,10 @@ def _check_input(input, op: str) -> Tensor:
     if not isinstance(input, Tensor):
         input = Tensor(input)
     return input
+
+
+def _grad_enabled() -> bool:
+    return _tensor._mode.enabled
 
 
 def _check_reduction(reduction: str, op: str) -> None:
@@ -104,27 +111,24 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     return _reduce(d * d, reduction)
 
 
+def l1_loss(input, target, reduction: str = "mean") -> Tensor:
+    r"""Mean absolute error :math:`\frac{1}{N}\sum_i |x_i - t_i|`.
+
+    Gradient: :math:`\partial \ell / \partial x_i = \frac{1}{N}\operatorname{sign}(x_i - t_i)`
+    (0 where :math:`x_i = t_i`, as in PyTorch). Shapes must match, as for
+    :func:`mse_loss`.
+    """
+    op = "l1_loss"
+    _check_reduction(reduction, op)
+    input = _check_input(input, op)
+    target = _as_tensor(target, input, op)
+    _check_same_shape(input, target, op)
+    return _reduce((input - target).abs(), reduction)
+
+
 # --------------------------------------------------------------------------
 # Binary classification
 # --------------------------------------------------------------------------
-
-def _clamped_log(p: Tensor) -> Tensor:
-    r""":math:`\max(\ln p, -100)`, computed without ever taking :math:`\ln 0`;
-    derivative :math:`1/p` where the log is not clamped, else 0."""
-    xp = p.xp
-    x = p._data
-    positive = x > 0
-    logs = xp.log(xp.where(positive, x, 1))
-    y = xp.maximum(xp.where(positive, logs, -100.0), -100.0)
-    out = _result(y, p.backend, xp, "clamped_log", (p,), _tensor._grad_enabled and p.requires_grad)
-    if out.requires_grad:
-        def _backward(g):
-            active = y > -100.0
-            p._accumulate(g * active / xp.where(active, x, 1), True)
-
-        out._backward = _backward
-    return out
-
 
 def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
     r"""Log loss of probabilities :math:`p \in [0, 1]` against targets :math:`t \in [0, 1]`:
@@ -135,13 +139,21 @@ def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
 
     Each logarithm is clamped at :math:`-100`, as PyTorch does, so
     :math:`p = 0` or :math:`1` gives a loss of at most 100 instead of
-    :math:`\infty`. Gradient (unclamped region):
-    :math:`\partial \ell_i / \partial p_i = \dfrac{p_i - t_i}{p_i(1 - p_i)}`;
+    :math:`\infty`. The gradient is PyTorch's (one node):
+
+    .. math::
+
+        \frac{\partial \ell_i}{\partial p_i}
+          = \frac{p_i - t_i}{\max\bigl(p_i(1 - p_i),\ 10^{-12}\bigr)},
+
+    so at :math:`p \in \{0, 1\}` it is large (up to :math:`10^{12}`), not 0;
     composed with :math:`p = \sigma(z)` it becomes :math:`\sigma(z) - t`, which
     :func:`binary_cross_entropy_with_logits` computes directly and stably.
+    With respect to the target it is :math:`\ln(1-p_i) - \ln p_i` (clamped logs).
 
     Raises ``ValueError`` when an input lies outside :math:`[0, 1]` (raw scores
-    belong in :func:`binary_cross_entropy_with_logits`).
+    belong in :func:`binary_cross_entropy_with_logits`). A NaN probability
+    gives a NaN loss.
     """
     op = "binary_cross_entropy"
     _check_reduction(reduction, op)
@@ -149,15 +161,35 @@ def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
     target = _as_tensor(target, input, op)
     _check_same_shape(input, target, op)
     xp = input.xp
-    x = input._data
-    if math.prod(x.shape) and (bool(xp.any(x < 0)) or bool(xp.any(x > 1))):
+    p, t = input._data, target._data
+    if math.prod(p.shape) and (bool(xp.any(p < 0)) or bool(xp.any(p > 1))):
         raise ValueError(
             f"{op}: input must hold probabilities in [0, 1], got values from "
-            f"{float(xp.min(x)):.4g} to {float(xp.max(x)):.4g}. If these are raw scores "
+            f"{float(xp.min(p)):.4g} to {float(xp.max(p)):.4g}. If these are raw scores "
             "(logits), use binary_cross_entropy_with_logits, which applies the sigmoid itself."
         )
-    losses = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
-    return _reduce(losses, reduction)
+    log_p, log_q = _clamped_log(p, xp), _clamped_log(1 - p, xp)
+    losses = -(t * log_p + (1 - t) * log_q)
+    ri, rt = input.requires_grad, target.requires_grad
+    out = _result(losses, input.backend, xp, op, (input, target), _grad_enabled() and (ri or rt))
+    if out.requires_grad:
+        out._saved = (input, _ver(input), target, _ver(target))
+
+        def _backward(g):
+            if ri:
+                input._accumulate(g * (p - t) / xp.maximum(p * (1 - p), 1e-12), True)
+            if rt:
+                target._accumulate(g * (log_q - log_p), True)
+
+        out._backward = _backward
+    return _reduce(out, reduction)
+
+
+def _clamped_log(p, xp):
+    r""":math:`\max(\ln p, -100)`, computed without ever taking :math:`\ln 0`
+    (NumPy would warn); NaN stays NaN."""
+    usable = (p > 0) | (p != p)
+    return xp.maximum(xp.where(usable, xp.log(xp.where(usable, p, 1)), -100.0), -100.0)
 
 
 def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> Tensor:
@@ -166,17 +198,20 @@ def binary_cross_entropy_with_logits(input, target, reduction: str = "mean") -> 
     .. math::
 
         \ell_i = -\bigl(t_i \ln \sigma(z_i) + (1 - t_i)\ln(1 - \sigma(z_i))\bigr)
-               = \max(z_i, 0) - z_i t_i + \ln\bigl(1 + e^{-|z_i|}\bigr),
+               = (1 - t_i)\,z_i + \operatorname{softplus}(-z_i),
 
-    that is :math:`\operatorname{softplus}(z_i) - z_i t_i`, which never
-    overflows. Gradient: :math:`\partial \ell_i / \partial z_i = \sigma(z_i) - t_i`.
+    PyTorch's form: it never overflows, and it does not cancel for large
+    logits with soft targets (:math:`\operatorname{softplus}(z) - z t`, the
+    same value on paper, loses every digit at :math:`z = 10^{20}` with
+    :math:`t` just below 1). Gradient:
+    :math:`\partial \ell_i / \partial z_i = \sigma(z_i) - t_i`.
     """
     op = "binary_cross_entropy_with_logits"
     _check_reduction(reduction, op)
     input = _check_input(input, op)
     target = _as_tensor(target, input, op)
     _check_same_shape(input, target, op)
-    return _reduce(input.softplus() - input * target, reduction)
+    return _reduce((1 - target) * input + (-input).softplus(), reduction)
 
 
 # --------------------------------------------------------------------------
@@ -206,9 +241,9 @@ def log_softmax(input, axis: int = -1, *, dim: int | None = None) -> Tensor:
         raise ValueError("log_softmax: input must have at least one dimension")
     s = z - xp.max(z, axis=axis, keepdims=True)
     y = s - xp.log(xp.sum(xp.exp(s), axis=axis, keepdims=True))
-    out = _result(y, input.backend, xp, "log_softmax", (input,),
-                  _tensor._grad_enabled and input.requires_grad)
+    out = _result(y, input.backend, xp, "log_softmax", (input,), _grad_enabled() and input.requires_grad)
     if out.requires_grad:
+        out._saved = (_SELF, 0)
         def _backward(g):
             input._accumulate(g - xp.exp(y) * xp.sum(g, axis=axis, keepdims=True), True)
 
@@ -231,8 +266,13 @@ def _check_classes(input: Tensor, target, op: str):
             f"{op}: input must have shape (N, C) (a batch of N rows of C class scores) "
             f"or (C,) (one sample), got {input.ndim} dimensions, shape {input.shape}"
         )
-    t = target._data if isinstance(target, Tensor) else input.backend.asarray(target)
+    if isinstance(target, Tensor):
+        t = input._coerce(target, op)._data   # (a target on another backend raises here)
+    else:
+        t = input.backend.asarray(target)
     xp = input.xp
+    if t.dtype != xp.int64 and _is_integral(t.dtype, xp):
+        t = xp.astype(t, xp.int64)   # uint8 would be a boolean mask to PyTorch's indexing
     if not _is_integral(t.dtype, xp):
         raise TypeError(
             f"{op} expects integer class indices (one per sample, shape {input.shape[:-1]}), "
@@ -360,19 +400,21 @@ def cross_entropy(input, target, reduction: str = "mean") -> Tensor:
     se = e.sum(axis=1, keepdims=True)  # the method is faster than xp.sum
     losses = xp.log(se)[:, 0] - s[rows, t]
     if reduction == "mean":
-        data = losses.sum() * (1.0 / n)
+        data = losses.sum() * (1.0 / n if n else math.nan)   # an empty batch: NaN, as PyTorch
     elif reduction == "sum":
         data = losses.sum()
     else:
         data = losses[0] if single else losses
     out = _result(data, input.backend, xp, "cross_entropy", (input,),
-                  _tensor._grad_enabled and input.requires_grad)
+                  _grad_enabled() and input.requires_grad)
     if out.requires_grad:
+        out._saved = ()   # (its own arrays, freed after backward)
+
         def _backward(g):
             d = e / se
             d[rows, t] -= 1
             if reduction == "mean":
-                d *= g * (1.0 / n)
+                d *= g * (1.0 / n if n else math.nan)
             elif reduction == "sum" or single:
                 d *= g
             else:

@@ -18,7 +18,12 @@ In Jupyter, JupyterLab, VS Code and Colab the figure is live. Where nothing
 can react to the sliders (the HTML book, a notebook executed in the
 background, a terminal) it shows as a static PNG of its default settings with
 a caption saying so. Set the environment variable ``NNLEARN_DISPLAY=live``
-(or ``static``) to override the detection.
+(or ``static``) to override the detection. Live figures work with ipywidgets
+7.7 (what Colab ships) and 8.
+
+An option the figure does not offer (``optimizer="Nadam"``, a depth beyond the
+slider's range) is a ``ValueError`` naming the choices or the range, when the
+figure is made and in :meth:`InteractiveFigure.set`.
 
 Every redraw is kept well under a second: the surfaces are computed once,
 the networks are small, and trained fits are cached.
@@ -77,6 +82,72 @@ def _widgets():
     except ImportError:
         return None
     return ipywidgets
+
+
+def _widget_bundle(widget, include=None, exclude=None) -> dict:
+    """The MIME bundle that shows ``widget`` live, on ipywidgets 7 and 8.
+
+    ipywidgets 8 widgets have ``_repr_mimebundle_``. ipywidgets 7 (what Colab
+    ships) has only ``_ipython_display_``, which displays the same bundle
+    itself: a ``text/plain`` fallback and the widget-view reference
+    ``{"version_major": 2, "version_minor": 0, "model_id": ...}`` that the front
+    end's widget manager resolves. Built here the same way, so that an
+    :class:`InteractiveFigure` can return it from its own ``_repr_mimebundle_``.
+    """
+    if hasattr(widget, "_repr_mimebundle_"):                        # ipywidgets >= 8
+        return widget._repr_mimebundle_(include=include, exclude=exclude)
+    plaintext = repr(widget)                                        # ipywidgets 7
+    if len(plaintext) > 110:
+        plaintext = plaintext[:110] + "…"
+    bundle = {"text/plain": plaintext}
+    if getattr(widget, "_view_name", None) is not None:
+        bundle["application/vnd.jupyter.widget-view+json"] = {
+            "version_major": 2, "version_minor": 0, "model_id": widget.model_id}
+        handle = getattr(widget, "_handle_displayed", None)
+        if handle is not None:                                      # on_displayed callbacks
+            handle()
+    return bundle
+
+
+def _choice(where: str, name: str, value, choices):
+    """``value`` if it is one of ``choices``; else a ValueError naming them (an
+    ipywidgets Dropdown would raise its own ``TraitError`` instead)."""
+    choices = list(choices)
+    if value not in choices:
+        raise ValueError(f"{where}: {name} must be one of {', '.join(map(repr, choices))}; "
+                         f"got {value!r}")
+    return value
+
+
+def _number(where: str, name: str, value, lo, hi, integer: bool = False):
+    """``value`` as an int or float in ``[lo, hi]``; else a ValueError (an
+    ipywidgets slider would silently clamp it to its range)."""
+    kind = "an integer" if integer else "a number"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{where}: {name} must be {kind} in [{lo:g}, {hi:g}]; got {value!r}")
+    if integer and int(value) != value:
+        raise ValueError(f"{where}: {name} must be {kind} in [{lo:g}, {hi:g}]; got {value!r}")
+    if not (lo <= value <= hi):                                     # NaN fails here too
+        raise ValueError(f"{where}: {name} must be {kind} in [{lo:g}, {hi:g}]; got {value!r}")
+    return int(value) if integer else float(value)
+
+
+def _check_control_value(name: str, control, value) -> None:
+    """A ValueError naming the valid choices or range when ``value`` is not one
+    the control can take (ipywidgets would raise a ``TraitError`` for a choice
+    and silently clamp a slider)."""
+    options = getattr(control, "options", None)
+    if options is not None:
+        choices = [o[1] if isinstance(o, tuple) else o for o in options]
+        _choice("set", name, value, choices)
+        return
+    lo, hi = getattr(control, "min", None), getattr(control, "max", None)
+    if lo is not None and hi is not None:
+        base = getattr(control, "base", None)
+        if base is not None:                        # a log slider: min and max are exponents
+            lo, hi = base ** lo, base ** hi
+        integer = isinstance(getattr(control, "value", 0.0), int) and not isinstance(control.value, bool)
+        _number("set", name, value, lo * (1 - 1e-12), hi * (1 + 1e-12), integer=integer)
 
 
 def _slider(kind, value, description, **kw):
@@ -161,6 +232,8 @@ class InteractiveFigure:
         unknown = set(values) - set(self.controls)
         if unknown:
             raise KeyError(f"unknown control(s) {sorted(unknown)}; controls are {list(self.controls)}")
+        for k, v in values.items():
+            _check_control_value(k, self.controls[k], v)
         self._holding = True
         try:
             for k, v in values.items():
@@ -216,7 +289,7 @@ class InteractiveFigure:
         from .train._frontend import display_mode
 
         if display_mode() == "live" and _widgets() is not None:
-            return self.widget._repr_mimebundle_(include=include, exclude=exclude)
+            return _widget_bundle(self.widget, include=include, exclude=exclude)
         return {
             "text/html": self._static_html(),
             "image/png": base64.b64encode(self.png()).decode("ascii"),
@@ -273,12 +346,18 @@ def optimizer_widget(start=(2.5, 5.0), steps: int = 100, lr: float = 1.0, moment
     from .data import gabor_data, gabor_loss, gabor_loss_grad, gabor_loss_surface
     from .viz import loss_surface, optimizer_path
 
+    where = "optimizer_widget"
+    optimizer = _choice(where, "optimizer", optimizer, _OPTIMIZERS)
+    lr = _number(where, "lr", lr, 1e-3, 10 ** 1.5)
+    momentum = _number(where, "momentum", momentum, 0.0, 0.99)
+    steps = _number(where, "steps", steps, 5, 400, integer=True)
     x, y = gabor_data(n=n, seed=seed)
     surface = gabor_loss_surface(x, y, num=num)
     best = float(np.min(surface.loss))
 
-    def grad(phi):
-        return gabor_loss_grad(phi, x, y)
+    def grad(phi):                     # the data on phi's backend (numpy or torch)
+        xb, yb = (_backend.current().asarray(a) for a in (x, y))
+        return gabor_loss_grad(phi, xb, yb)
 
     def draw(fig, optimizer, lr, momentum, steps):
         path = optimizer_path(grad, start, optimizer, steps, **_hyper(optimizer, lr, momentum))
@@ -338,10 +417,15 @@ def deep_mlp(depth: int, width: int, n_in: int, n_out: int, activation: str = "t
     from . import nn
 
     acts = {"tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "relu": nn.ReLU}
-    if activation not in acts:
-        raise ValueError(f"deep_mlp: activation must be one of {', '.join(acts)}, got {activation!r}")
-    if init not in _INITS:
-        raise ValueError(f"deep_mlp: init must be one of {', '.join(_INITS)}, got {init!r}")
+    _choice("deep_mlp", "activation", activation, acts)
+    _choice("deep_mlp", "init", init, _INITS)
+    for name, v in (("depth", depth), ("width", width), ("n_in", n_in), ("n_out", n_out)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            what = " (the number of hidden layers, at least 1)" if name == "depth" else ""
+            raise ValueError(f"deep_mlp: {name} must be a positive integer{what}; got {v!r}")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(scale):
+        raise ValueError(f"deep_mlp: scale must be a finite number; got {scale!r}")
     rng = np.random.default_rng(seed)
     sizes = [n_in] + [width] * depth + [n_out]
     layers = []
@@ -386,6 +470,11 @@ def initialization_widget(depth: int = 5, activation: str = "tanh", init: str = 
     from .train import layer_statistics
     from .viz import layer_histograms
 
+    where = "initialization_widget"
+    depth = _number(where, "depth", depth, 1, 10, integer=True)
+    activation = _choice(where, "activation", activation, _ACTIVATIONS)
+    init = _choice(where, "init", init, _INITS)
+    scale = _number(where, "scale", scale, 0.1, 10.0)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, width))
     y = rng.integers(0, classes, size=n)
@@ -444,6 +533,9 @@ def regularization_widget(dropout: float = 0.0, weight_decay: float = 0.0, n: in
     from .train import predict
     from .viz import regression_fit
 
+    where = "regularization_widget"
+    dropout = _number(where, "dropout", dropout, 0.0, 0.7)
+    weight_decay = _choice(where, "weight_decay", weight_decay, _L2)
     X, t = sinusoid(n, noise=noise, seed=seed)
     Xv, tv = sinusoid(200, noise=noise, seed=seed + 1)
     cache: dict = {}
@@ -476,8 +568,6 @@ def regularization_widget(dropout: float = 0.0, weight_decay: float = 0.0, n: in
         curve = ax.lines[-1].get_ydata().copy()
         return {"curve": curve, "train_mse": tr, "val_mse": va, "model": model}
 
-    if weight_decay not in _L2:
-        raise ValueError(f"regularization_widget: weight_decay must be one of {_L2}, got {weight_decay!r}")
     controls = {
         "dropout": _slider("FloatSlider", float(dropout), "dropout p", min=0.0, max=0.7, step=0.05),
         "weight_decay": _slider("SelectionSlider", float(weight_decay), "L2 λ",

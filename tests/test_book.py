@@ -164,3 +164,66 @@ def test_glue_without_myst_nb_is_a_quiet_no_op(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "myst_nb", None)       # as in Colab
     assert glue("x", 0.25) == 0.25
     assert capsys.readouterr().out == ""
+
+
+# ----------------------------------------------------------------------------
+# Checked outputs at the precision they print (tools/nbval_precision.py) and
+# the sanitizers (tools/nbval_sanitize.cfg)
+# ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reference, test, same", [
+    ("loss 0.1235", "loss 0.1234", True),          # a rounding boundary: one unit of the last digit
+    ("loss 0.1235", "loss 0.1236", True),
+    ("loss 0.1235", "loss 0.1233", False),         # two units: a different claim
+    ("loss 0.1235", "loss 0.12350", True),         # the same number, one digit more
+    ("[0.5  0.25]", "[0.49 0.26]", True),          # NumPy drops trailing zeros and re-pads
+    ("0.101208", "0.101209", True),
+    ("[0.50 -0.25]", "[0.49 -0.26]", True),
+    ("[0.50 -0.25]", "[0.48 -0.25]", False),
+    ("3.2e-05", "3.3e-05", True),
+    ("3.2e-05", "3.4e-05", False),
+    ("1.0e+03", "1.1e+03", True),
+    ("M = 3 wins", "M = 2 wins", False),           # integers are exact
+    ("574 epochs", "575 epochs", False),
+    ("M = 3 wins", "M = 3 loses", False),          # and so are the words
+    ("ch05 0.5", "ch06 0.5", False),
+    ("−0.50", "−0.51", True),                      # the minus sign of a table
+])
+def test_numbers_compare_at_their_printed_precision(reference, test, same):
+    import nbval_precision
+
+    assert nbval_precision.same_at_printed_precision(reference, test) is same
+
+
+def _cell(source, stored, tags):
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["tags"] = tags
+    cell.execution_count = 1                   # a stored output of a cell that ran
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=stored)]
+    return cell
+
+
+def test_nbval_uses_the_sanitizers_and_the_printed_precision_tag(tmp_path):
+    import nbformat
+
+    both = ["nbval-check-output", "nbval-printed-precision"]
+    nb = nbformat.v4.new_notebook(cells=[
+        _cell("print('val loss 0.1234')", "val loss 0.1235\n", both),              # 0: passes
+        _cell("print('val loss 0.1234')", "val loss 0.1235\n", ["nbval-check-output"]),   # 1: exact: fails
+        _cell("print('val loss 0.1232')", "val loss 0.1235\n", both),              # 2: 3 units off: fails
+        _cell("print('best M = 2')", "best M = 3\n", both),                         # 3: an integer: fails
+        _cell("print('w = -0.000 after 12.3 ms at', hex(id(object())))",            # 4: sanitized: passes
+              "w = 0.000 after 250 ms at 0x7f00deadbeef\n", ["nbval-check-output"]),
+    ])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "claims.ipynb")
+    env = dict(__import__("os").environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "conftest", "--nbval-lax", "--nbval-current-env",
+         "-p", "no:cacheprovider", "-p", "no:xdist", "-q", "-rA", "claims.ipynb"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    out = proc.stdout
+    verdict = {int(m.group(2)): m.group(1) for m in re.finditer(r"^(PASSED|FAILED) claims\.ipynb::Cell (\d+)", out, re.M)}
+    assert verdict == {0: "PASSED", 1: "FAILED", 2: "FAILED", 3: "FAILED", 4: "PASSED"}, out[-3000:]

@@ -338,7 +338,7 @@ def _adjoints(tensor, net, X, D, activation, output, loss):
         Y = Z.sigmoid()
         E = -(Dt * Y.log() + (1 - Dt) * (1 - Y).log()).sum() / N
     else:                 # softmax + cross-entropy from the logits
-        shifted = Z - Z.max(axis=1, keepdims=True) if isinstance(Z, Tensor) else \
+        shifted = Z - Z.amax(axis=1, keepdims=True) if isinstance(Z, Tensor) else \
             Z - Z.max(dim=1, keepdim=True).values
         logsum = shifted.exp().sum(axis=1, keepdims=True).log() if isinstance(Z, Tensor) else \
             shifted.exp().sum(dim=1, keepdim=True).log()

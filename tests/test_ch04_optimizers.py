@@ -441,3 +441,239 @@ def test_exercise_references_by_hand():
     w2, _ = ex["4.4"].reference(w1, b1, g, 0.1, 0.9)
     p = descend(lambda w: g, w0, "SGD", 2, lr=0.1, momentum=0.9).path
     np.testing.assert_allclose(w2, p[2], rtol=1e-14)
+    # 4.3 and 4.5: the references are the options that say what the chapter derives
+    assert "whatever" in ex["4.3"].options[ex["4.3"].reference]
+    assert "squared" in ex["4.5"].options[ex["4.5"].reference]
+
+
+# ---------------------------------------------------------------------------
+# The chapter's machinery added with the review (paths.*) and the corrected claims
+# ---------------------------------------------------------------------------
+
+from nnlearn.course import paths  # noqa: E402
+from nnlearn.optim.lr_scheduler import MultiStepLR  # noqa: E402
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch"])
+def test_bind_moves_the_data_to_the_parameters_backend(name):
+    E, G = paths.bind(gabor_loss, X, Y), paths.bind(gabor_loss_grad, X, Y)
+    with backend.use(name):
+        theta = backend.current().asarray(np.array(START))
+        np.testing.assert_allclose(backend.to_numpy(G(theta)), grad(np.array(START)), rtol=1e-13)
+        r = descend(G, START, "Adam", 20, loss=E, lr=0.1)
+    ref = descend(grad, START, "Adam", 20, lr=0.1).path
+    np.testing.assert_allclose(r.path, ref, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(r.losses, [loss(p) for p in ref], rtol=1e-12)
+
+
+def test_the_module_forms_of_momentum_match_the_loops_of_this_file():
+    np.testing.assert_allclose(paths.heavy_ball(grad, START, 0.7, 0.9, 100),
+                               heavy_ball(START, 0.7, 0.9, 100), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(paths.averaged(grad, START, 7.0, 0.9, 100),
+                               averaged(START, 7.0, 0.9, 100), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(paths.torch_path(grad, "SGD", START, 100, lr=0.7, momentum=0.9),
+                               torch_path("SGD", START, 100, lr=0.7, momentum=0.9), atol=1e-13)
+
+
+def test_momentum_forms_differ_under_a_schedule_A7():
+    """A7: one method for a constant rate only; with η_t, inside vs outside the buffer differ."""
+    n, mu = 200, 0.9
+    lrs = np.where(np.arange(n) < 20, 1.0, 0.1)
+    ours = descend(grad, START, "SGD", n, lr=1.0, momentum=mu, steps_per_epoch=1,
+                   scheduler=lambda o: MultiStepLR(o, milestones=[20], gamma=0.1)).path
+    theirs = paths.torch_path(grad, "SGD", START, n, lrs=lrs, momentum=mu)
+    hb = paths.heavy_ball(grad, START, lrs, mu, n)
+    av = paths.averaged(grad, START, lrs / (1 - mu), mu, n)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)     # η outside, both
+    np.testing.assert_allclose(hb, av, rtol=0, atol=1e-12)           # η inside, both
+    assert np.abs(hb - ours).max() > 1.0                              # different methods
+    # the unrolled forms, with the gradients each path actually saw
+    g = np.array([grad(w) for w in ours[:-1]])
+    steps = np.diff(ours, axis=0)
+    for t in (5, 25, 120):
+        buffer = sum(mu ** (t - s) * g[s] for s in range(t + 1))
+        np.testing.assert_allclose(steps[t], -lrs[t] * buffer, rtol=1e-10, atol=1e-14)
+    g = np.array([grad(w) for w in hb[:-1]])
+    steps = np.diff(hb, axis=0)
+    for t in (5, 25, 120):
+        np.testing.assert_allclose(steps[t], -sum(mu ** (t - s) * lrs[s] * g[s] for s in range(t + 1)),
+                                   rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("mu", [0.0, 0.5, 0.9])
+def test_heavy_ball_is_stable_exactly_below_two_one_plus_mu_over_lambda(mu):
+    lam = 20.0
+    limit = 2 * (1 + mu) / lam
+    for eta in (0.5 * limit, 0.99 * limit, 1.01 * limit, 1.5 * limit):
+        rho = paths.momentum_rate(eta, mu, lam)
+        with np.errstate(over="ignore", invalid="ignore"):   # the diverging runs overflow
+            w = descend(lambda w: lam * w, [1.0], "SGD", 3000, lr=eta, momentum=mu).path
+        assert (rho < 1) == (eta < limit)
+        assert (abs(w[-1, 0]) < 1e-3) == (eta < limit)
+    # by hand: complex roots have size √μ; at μ = 0 the factor is |1 − ηλ|
+    assert paths.momentum_rate(0.06, 0.6, 1.0) == pytest.approx(math.sqrt(0.6), rel=1e-12)
+    assert paths.momentum_rate(0.01, 0.0, 20.0) == pytest.approx(0.8, rel=1e-12)
+
+
+def test_nesterov_rate_on_the_ravine_explains_the_figure():
+    """C2: Nesterov's slowest factor along the floor (0.791) is above the heavy ball's (0.775)."""
+    hb = [paths.momentum_rate(0.06, 0.6, lam) for lam in (1.0, 20.0)]
+    nest = [paths.momentum_rate(0.06, 0.6, lam, nesterov=True) for lam in (1.0, 20.0)]
+    # by hand: r² − 1.504 r + 0.564 = 0 → r = 0.7907; r² + 0.32 r − 0.12 = 0 → |r| = 0.5416
+    assert nest[0] == pytest.approx((1.504 + math.sqrt(1.504**2 - 4 * 0.564)) / 2, rel=1e-12)
+    assert nest[1] == pytest.approx((0.32 + math.sqrt(0.32**2 + 0.48)) / 2, rel=1e-12)
+    assert nest[0] > hb[0] and nest[1] < hb[1]
+    quad = lambda w: np.array([1.0, 20.0]) * w
+    E = lambda w: 0.5 * (w[0] ** 2 + 20 * w[1] ** 2)
+    e_hb = E(descend(quad, (-9.0, 1.0), "SGD", 40, lr=0.06, momentum=0.6).path[-1])
+    e_n = E(descend(quad, (-9.0, 1.0), "SGD", 40, lr=0.06, momentum=0.6, nesterov=True).path[-1])
+    assert e_n > 3 * e_hb
+
+
+def test_gradient_noise_follows_the_finite_population_formula():
+    """The spread of a minibatch gradient: Σ₁ (N − B)/(B (N − 1)), exactly for B = 2 by enumeration."""
+    import itertools
+
+    theta = np.array(START)
+    per = np.array([gabor_loss_grad(theta, X[i:i + 1], Y[i:i + 1]) for i in range(30)])
+    pairs = np.array([per[list(c)].mean(axis=0) for c in itertools.combinations(range(30), 2)])
+    exact = math.sqrt(pairs.var(axis=0).sum())
+    sigma1 = math.sqrt(per.var(axis=0).sum())
+    assert exact == pytest.approx(sigma1 * math.sqrt(28 / (2 * 29)), rel=1e-12)
+    table = paths.gradient_noise(gabor_loss_grad, X, Y, theta, [1, 2, 5, 30], draws=20000)
+    measured = [float(v) for v in table.column("spread of ∇E_B (measured)")]
+    formula = [float(v) for v in table.column("formula")]
+    np.testing.assert_allclose(measured[:3], formula[:3], rtol=0.03)
+    assert measured[3] < 1e-12 and formula[3] == 0
+
+
+def test_basin_counts_support_the_chapters_sentences():
+    best, trap = (0.5, 15.0), descend(grad, START, "SGD", 40, lr=2.0).path[-1]
+    places = {"global": best, "local": trap}
+    t = paths.basin_counts(gabor_loss_grad, X, Y, START, places, [None, 5, 1], range(20), 240, lr=2.0)
+    rows = {r[0]: r[1:] for r in t.rows}
+    assert rows[30] == [0, 20, 0]                 # batch descent: always the first valley
+    assert rows[5][0] >= 12                        # most runs with B = 5 reach the global minimum
+    assert rows[1][2] >= 12                        # most single-sample runs end elsewhere
+
+
+def test_restart_rates_vectorized_equal_one_start_at_a_time_and_favour_adaptive_methods_A8():
+    E, G = paths.bind(gabor_loss, X, Y), paths.bind(gabor_loss_grad, X, Y)
+    settings = {"SGD": ("SGD", dict(lr=1.0)), "Adam": ("Adam", dict(lr=0.1))}
+    small = paths.restart_rates(E, G, settings, 12, 200, seed=3)
+    rng = np.random.default_rng(3)
+    starts = np.column_stack([rng.uniform(-10, 10, 12), rng.uniform(2.5, 22.5, 12)])
+    for name, (o, kw) in settings.items():
+        one = [loss(descend(grad, s, o, 200, **kw).path[-1]) < 0.02 for s in starts]
+        np.testing.assert_array_equal(small.successes[name], one)
+    rates = paths.restart_rates(E, G, settings, 400, 200, seed=1)
+    d, lo, hi = paths.paired_interval(rates.successes["Adam"], rates.successes["SGD"])
+    assert lo > 0.02                       # A8: from random starts Adam reaches the global basin more often
+    # ... though from (2.5, 5) it is trapped like SGD
+    assert loss(descend(grad, START, "Adam", 150, lr=0.1).path[-1]) > 0.25
+
+
+def test_intervals_and_verdicts_against_scipy():
+    from scipy import stats
+
+    a = np.array([3.0, 2.0, 4.0, 4.0, 3.0])
+    b = np.array([2.0, 2.0, 2.0, 2.0, 2.0])
+    m, lo, hi = paths.paired_interval(a, b)
+    ci = stats.ttest_rel(a, b).confidence_interval(0.95)
+    assert (m, lo, hi) == pytest.approx((1.2, ci.low, ci.high), rel=1e-12)
+    assert paths.verdict(lo, hi, "a lower", "b lower") == "b lower"
+    assert paths.verdict(-1.0, 0.5, "a lower", "b lower") == "too close to call"
+    assert paths.verdict(-1.0, -0.5, "a lower", "b lower") == "a lower"
+    mean, half = paths.mean_interval([1.0, 2.0, 3.0])
+    assert half == pytest.approx(stats.t.ppf(0.975, 2) * 1.0 / math.sqrt(3), rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    from nnlearn import train
+    from nnlearn.data import digits
+
+    return train.standardized_split(*digits(), seed=0)[0]
+
+
+def test_validation_rule_with_short_patience_stops_on_noise_A6(digits_split):
+    """A6: patience 3 / min_delta 1e-3 keeps a model worse than the full 30 epochs; patience 10 does not."""
+    from nnlearn import optim
+
+    runs = paths.seeded_runs(digits_split, lambda p: optim.SGD(p, lr=0.3), seeds=range(5),
+                             epochs=30, eval_train=True)
+    short = paths.stopping_study(runs, patience=3, min_delta=1e-3)
+    long = paths.stopping_study(runs, patience=10)
+    assert [r[-1] for r in short.rows].count("worse") >= 2
+    assert [r[-1] for r in long.rows].count("worse") == 0
+    seed0 = short.rows[0]
+    assert seed0[1:3] == [16, 13]
+    np.testing.assert_allclose([seed0[3], seed0[4]], [0.1151, 0.1134], atol=5e-4)
+    noise = np.median([np.std(np.diff(h["val_loss"][10:])) for h in runs])
+    assert noise > 1e-3                      # more than min_delta: the rule fires on noise
+
+
+def test_learning_rate_regimes_and_race_robustness_over_seeds(digits_split):
+    from nnlearn import optim
+
+    runs = {lr: paths.seeded_runs(digits_split, lambda p: optim.SGD(p, lr=lr), seeds=range(5),
+                                  eval_train=True) for lr in (0.01, 0.3, 2.0, 3.0)}
+    table = paths.lr_regimes({f"lr = {lr:g}": hs for lr, hs in runs.items()})
+    assert [r[1] for r in table.rows] == ["0 of 5", "0 of 5", "5 of 5", "5 of 5"]
+    assert all(a["loss"][-1] < b["loss"][-1] for a, b in zip(runs[0.3], runs[0.01]))
+    momentum = paths.seeded_runs(digits_split, lambda p: optim.SGD(p, lr=0.3, momentum=0.9),
+                                 seeds=range(5), eval_train=True)
+    adam = paths.seeded_runs(digits_split, lambda p: optim.Adam(p, lr=0.03), seeds=range(5),
+                             eval_train=True)
+    race = paths.race_over_seeds({("SGD", 3.0): runs[3.0], ("SGD", 0.3): runs[0.3],
+                                  ("momentum", 0.3): momentum, ("Adam", 0.03): adam}, 0.05)
+    reached = {r[0]: r[1] for r in race.rows}
+    assert reached["SGD"] == "3: 0/5, 0.3: 5/5" and reached["momentum"] == "0.3: 0/5"
+    assert reached["Adam"] == "0.03: 5/5"
+
+
+def test_polyak_average_beats_the_last_iterate_at_a_constant_rate():
+    E = paths.bind(gabor_loss, X, Y)
+    for s in range(5):
+        r = paths.minibatch_descent(gabor_loss_grad, X, Y, 5, (0.0, 12.0), 40, seed=s, loss=E, lr=4.0)
+        assert float(E(r.path[-60:].mean(axis=0))) < r.losses[-1]
+
+
+def test_schedules_end_below_both_constant_rates_for_every_seed():
+    E = paths.bind(gabor_loss, X, Y)
+    phi_star = descend(grad, (0.5, 15.0), "SGD", 500, lr=1.0).path[-1]
+    settings = {"c1": (1.0, None), "c4": (4.0, None),
+                "step": (4.0, lambda o: StepLR(o, 10, gamma=0.3)),
+                "cos": (4.0, lambda o: CosineAnnealingLR(o, 40))}
+    ex = paths.schedule_study(gabor_loss_grad, X, Y, settings, E, loss(phi_star)).excess
+    assert np.all(np.maximum(ex["step"], ex["cos"]) < np.minimum(ex["c1"], ex["c4"]))
+    assert np.all(ex["cos"] < ex["step"])
+
+
+def test_exercise_4_8_adam_step_matches_torch_optim_adam():
+    ex = {e.id: e for e in EXERCISES}
+    step = ex["4.8"].reference
+    rng = np.random.default_rng(1)
+    theta0, lr, betas = rng.normal(size=4), 0.05, (0.8, 0.99)
+    p = torch.tensor(theta0, requires_grad=True)
+    opt = torch.optim.Adam([p], lr=lr, betas=betas)
+    theta, m, v = theta0.copy(), np.zeros(4), np.zeros(4)
+    for t in range(1, 60):
+        g = np.sin(3 * theta) + theta
+        theta, m, v = step(theta, m, v, g, t, lr, *betas)
+        p.grad = torch.sin(3 * p.detach()) + p.detach()
+        opt.step()
+        np.testing.assert_allclose(theta, p.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_exercise_4_9_and_4_10_interval_and_verdict():
+    from scipy import stats
+
+    from nnlearn.exercises import ch04
+
+    ex = {e.id: e for e in EXERCISES}
+    d = np.array(ch04._momentum_differences())
+    ci = stats.ttest_1samp(d, 0.0).confidence_interval(0.95)
+    np.testing.assert_allclose(ex["4.9"].reference(), [d.mean(), ci.low, ci.high], rtol=1e-10)
+    assert ch04.momentum_verdict() == ex["4.10"].reference == "a"
+    assert ci.low < 0 < ci.high and ci.high - ci.low > 1e-3   # not a near tie at the edge

@@ -75,7 +75,7 @@ def test_penalty_gradients_are_lambda_w_and_lambda_sign_w_by_finite_differences(
         W = model[0].weight
         numeric = np.zeros(W.shape)
         for idx in np.ndindex(*W.shape):
-            old = W.data[idx]
+            old = float(W.data[idx])
             W.data[idx] = old + h
             up = float(penalty(model, lam).item())
             W.data[idx] = old - h

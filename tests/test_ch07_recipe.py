@@ -17,14 +17,20 @@ from threadpoolctl import threadpool_limits
 
 import nnlearn
 from nnlearn import experiment, losses, nn, optim, train, viz
-from nnlearn.data import digits
+from nnlearn.data import augment, digits
+from nnlearn.train import checks
+from nnlearn.course import regularization as reg
 from nnlearn.course.recipe import (
     KORNFEIN2023_MAP,
     PublishedComparison,
+    average_rows,
+    average_table,
     band_table,
     bands_overlap,
     ensemble_probabilities,
     expected_initial_loss,
+    image_bootstrap,
+    selection_and_report,
     show_digits,
 )
 
@@ -90,11 +96,19 @@ def test_expected_initial_loss_rejects_bad_arguments(bad):
         expected_initial_loss(*bad)
 
 
+class _PageSplit:
+    """The page's split: training, the selection half of validation, the report half."""
+
+    def __init__(self, split, select, report):
+        self.train, self.val, self.report, self.full = split.train, select, report, split
+
+
 @pytest.fixture(scope="module")
 def digits_split():
     X, y = digits()
     split, _ = train.standardized_split(X, y, seed=0, stratify=True)
-    return split
+    select, report = selection_and_report(*split.val, seed=0)
+    return _PageSplit(split, select, report)
 
 
 def make_mlp(width=128, depth=1, dropout=0.0):
@@ -116,7 +130,7 @@ def train_mlp(split, width=128, depth=1, dropout=0.0, lr=1e-3, weight_decay=0.0,
         model[-1].weight.data[...] *= scale_last
         model[-1].bias.data[...] *= scale_last
     Opt = optim.SGD if sgd else optim.AdamW
-    opt = Opt(model.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = Opt(reg.weight_decay_groups(model, weight_decay), lr=lr)
     history = train.fit(model, losses.cross_entropy, opt, train_data or split.train, epochs=epochs,
                         batch_size=32, val_data=split.val, metrics=["accuracy"], seed=seed,
                         early_stopping=epochs if restore_best else None, progress=False)
@@ -246,7 +260,7 @@ def _seed_values(mean, sigma, n=5):
     return mean + sigma * z
 
 
-def test_bands_overlap_agrees_with_experiment_compare():
+def test_bands_overlap_agrees_with_the_screen_of_experiment_compare():
     rng = np.random.default_rng(0)
     for _ in range(200):
         ma, mb = rng.uniform(0.8, 1.0, size=2)
@@ -265,18 +279,40 @@ def test_bands_overlap_edges_and_errors():
 
 
 def test_exercise_7_4_numbers():
-    # A 0.912 ± 0.020, B 0.931 ± 0.012: the bands overlap; 0.032 would be needed
+    # A 0.912 ± 0.020, B 0.931 ± 0.012 (2σ, 5 seeds): the bands overlap (0.032 would be needed),
+    # but Welch's 95% interval of the difference, [0.0065, 0.0315], excludes 0
     assert bands_overlap(0.912, 0.020, 0.931, 0.012)
-    assert 0.931 - 0.912 < 0.020 + 0.012
+    A = experiment.SeedResults(range(5), {"acc": _seed_values(0.912, 0.010)})
+    B = experiment.SeedResults(range(5, 10), {"acc": _seed_values(0.931, 0.006)})
+    c = experiment.compare(A, B, "acc")
+    assert c.test == "welch" and c.overlap and c.significant and c.better == "B"
+    np.testing.assert_allclose(c.ci, (0.0065, 0.0315), atol=5e-5)
+    assert c.t == pytest.approx(3.64, abs=0.01) and c.df == pytest.approx(6.55, abs=0.01)
 
 
-def test_kornfein_table_only_two_pairs_clear_the_spread():
+def test_kornfein_table_as_the_page_reads_it():
+    # A3: per cell, 2 pairs separate even as single runs; the printed ± of the average rows is
+    # the average 2σ of a row; with the 2σ of a mean the cross-domain averages do not overlap
     pairs = KORNFEIN2023_MAP[:16]
     assert len(KORNFEIN2023_MAP) == 18
     separate = [r.label for r in pairs if not bands_overlap(*r[1:5])]
     assert separate == ["EM → EM", "NE → EM"]
-    assert all(bands_overlap(*r[1:5]) for r in KORNFEIN2023_MAP[16:])   # neither average
     assert all(r.mean_b > r.mean_a for r in pairs)                      # all 16 improve
+    assert experiment.sign_test([r.mean_b - r.mean_a for r in pairs]) == pytest.approx(3.05e-5, rel=0.01)
+    avg = average_rows()
+    cross, within = avg["cross-domain"], avg["within-domain"]
+    assert cross["rows"] == 12 and within["rows"] == 4
+    # by hand: the printed ± is the mean of the rows' 2σ (to the printed rounding)
+    assert cross["avg_two_sigma_a"] == pytest.approx(cross["printed_a"], abs=0.001)
+    assert cross["avg_two_sigma_b"] == pytest.approx(cross["printed_b"], abs=0.001)
+    cross_rows = [r for r in pairs if r.label.split(" → ")[0] != r.label.split(" → ")[1]]
+    two_sigma_mean = np.sqrt(sum(r.two_sigma_a**2 for r in cross_rows)) / 12
+    assert cross["two_sigma_mean_a"] == pytest.approx(two_sigma_mean, rel=1e-12)
+    assert round(cross["mean_a"], 3) == 0.424 and round(cross["two_sigma_mean_a"], 3) == 0.020
+    assert round(cross["mean_b"], 3) == 0.491 and round(cross["two_sigma_mean_b"], 3) == 0.024
+    assert cross["mean_a"] + cross["two_sigma_mean_a"] < cross["mean_b"] - cross["two_sigma_mean_b"]
+    assert within["mean_a"] + within["two_sigma_mean_a"] > within["mean_b"] - within["two_sigma_mean_b"]
+    assert average_table().column("overlap") == ["yes", "no"]
     # the largest reported improvement has the widest bands (the page says so)
     largest = max(pairs, key=lambda r: r.reported_change_pct)
     assert largest.label == "SW → EM"
@@ -338,3 +374,124 @@ def test_show_digits_errors():
         show_digits(np.zeros((2, 10)), [0, 1])
     with pytest.raises(ValueError, match="labels"):
         show_digits(np.zeros((2, 8, 8)), [0])
+
+
+# --------------------------------------------------------------------------
+# The page's experiments and the claims its prose makes about them
+# --------------------------------------------------------------------------
+
+def _on_report(model, split):
+    return train.evaluate(model, losses.cross_entropy, split.report, metrics=["accuracy"])
+
+
+@pytest.fixture(scope="module")
+def widths(digits_split):
+    def runs_of(width):
+        def one_seed(seed):
+            model, _ = train_mlp(digits_split, width=width, lr=3e-3, seed=seed)
+            return _on_report(model, digits_split), model
+        return one_seed
+    return (experiment.run_seeds(runs_of(32), range(5), name="width 32", n_jobs=1),
+            experiment.run_seeds(runs_of(128), range(5), name="width 128", n_jobs=1))
+
+
+def test_width_comparison_verdicts_as_the_page_states(widths, digits_split):
+    narrow, wide = widths
+    by_loss = experiment.compare(narrow, wide, "loss")
+    by_acc = experiment.compare(narrow, wide, "accuracy")
+    assert by_loss.test == by_acc.test == "paired"
+    assert by_loss.conclusion == "too close to call" and by_loss.p_value > 0.1
+    assert by_acc.conclusion == "width 128 is better" and by_acc.p_value < 0.02
+    assert not by_loss.bands_separate and not by_acc.bands_separate
+    # the paired test on the accuracy agrees with scipy
+    from scipy import stats
+    assert by_acc.p_value == pytest.approx(stats.ttest_rel(wide["accuracy"], narrow["accuracy"]).pvalue)
+    # B5: the data's share: one accuracy's binomial SE exceeds the seed spread, and with the
+    # images resampled the interval of the difference reaches 0
+    Xr, yr = digits_split.report
+    correct = lambda r: np.stack([ensemble_probabilities([m], Xr).argmax(1) == yr for m in r.outputs])
+    se = experiment.binomial_se(wide.mean("accuracy"), len(yr))
+    assert se > wide.std("accuracy")
+    lo, hi = image_bootstrap(correct(narrow), correct(wide))
+    assert lo <= 0 < hi
+
+
+def test_the_ensemble_gain_is_not_established(widths, digits_split):
+    # A9: the averaged ensemble ties the best members on accuracy; its loss is below the members'
+    # mean but above the best member's
+    _, wide = widths
+    Xr, yr = digits_split.report
+    members = [ensemble_probabilities([m], Xr) for m in wide.outputs]
+    acc = [np.mean(P.argmax(1) == yr) for P in members]
+    loss = [-np.mean(np.log(P[np.arange(len(yr)), yr])) for P in members]
+    P = ensemble_probabilities(wide.outputs, Xr)
+    ens_acc = np.mean(P.argmax(1) == yr)
+    ens_loss = -np.mean(np.log(P[np.arange(len(yr)), yr]))
+    assert ens_acc == max(acc) and ens_acc - np.mean(acc) < 2 / len(yr)
+    assert min(loss) < ens_loss < np.mean(loss)
+
+
+def test_pixel_shifts_help_the_accuracy_on_200_images(digits_split):
+    X, y = digits()
+    split, scaler = train.standardized_split(X, y, seed=0, stratify=True)
+    small = (split.train[0][:200], split.train[1][:200])
+    Xa, ya = augment.pixel_shifts(scaler.inverse_transform(small[0]), small[1])
+    shifted = (scaler.transform(Xa), ya)
+
+    def small_runs(data_):
+        def one_seed(seed):
+            model, _ = train_mlp(digits_split, lr=3e-3, epochs=30, train_data=data_, seed=seed)
+            return _on_report(model, digits_split)
+        return one_seed
+    plain = experiment.run_seeds(small_runs(small), range(5), n_jobs=1)
+    more = experiment.run_seeds(small_runs(shifted), range(5), n_jobs=1)
+    acc = experiment.compare(plain, more, "accuracy", names=("plain", "shifts"))
+    assert acc.conclusion == "shifts is better" and acc.ci[0] > 0
+    assert experiment.compare(plain, more, "loss").conclusion == "too close to call"
+
+
+def test_weight_decay_skips_the_biases_in_the_skeleton():
+    # C12: the page's skeleton decays weight matrices only
+    nnlearn.manual_seed(0)
+    model = make_mlp()
+    groups = reg.weight_decay_groups(model, 1.0)
+    decayed = {id(p) for p in groups[0]["params"]}
+    assert groups[0]["weight_decay"] == 1.0 and groups[1]["weight_decay"] == 0.0
+    assert id(model[0].weight) in decayed and id(model[0].bias) not in decayed
+    # one AdamW step with a zero gradient shrinks the weights by 1 − ηλ and leaves the biases
+    opt = optim.AdamW(groups, lr=0.01)
+    w, b = np.array(np.asarray(model[0].weight)), np.array(np.asarray(model[0].bias))
+    for p in model.parameters():
+        p.grad = np.zeros(np.asarray(p).shape)
+    opt.step()
+    np.testing.assert_allclose(np.asarray(model[0].weight), 0.99 * w, rtol=1e-12)
+    np.testing.assert_array_equal(np.asarray(model[0].bias), b)
+
+
+def test_debugging_checks_on_the_digits(digits_split):
+    X, y = digits_split.train
+    nnlearn.manual_seed(0)
+    assert checks.batch_dependency(make_mlp(), X[:8], index=0) == []
+    bn = nn.Sequential(nn.Linear(64, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 10))
+    assert checks.batch_dependency(bn, X[:8], index=0) == list(range(1, 8))
+
+    def fit_and_score(X_fit, X_sel):
+        model, _ = train_mlp(digits_split, train_data=(X_fit, y), epochs=5)
+        return train.evaluate(model, losses.cross_entropy, (X_sel, digits_split.val[1]))
+    zero = checks.input_independent_baseline(fit_and_score, X, digits_split.val[0], metric="loss")
+    assert zero["uses_input"]
+    assert zero["zeroed"]["loss"] == pytest.approx(math.log(10), abs=0.02)   # class frequencies only
+
+
+def test_image_bootstrap_by_hand():
+    # one seed, 4 images: B fixes image 0 and breaks none; per-image differences (1, 0, 0, 0)
+    a = np.array([[0, 1, 1, 1]], dtype=bool)
+    b = np.array([[1, 1, 1, 1]], dtype=bool)
+    lo, hi = image_bootstrap(a, b, resamples=20_000, seed=0)
+    # a resample of 4 images has k copies of image 0, k ~ Binomial(4, 1/4): differences k/4;
+    # P(k = 0) = (3/4)^4 = 0.316 > 2.5%, so the interval starts at exactly 0
+    assert lo == 0.0 and str(lo) == "0.0"
+    assert hi == 0.75                     # P(k >= 3) = 0.051, P(k = 4) = 0.004 < 2.5%
+    assert image_bootstrap(a, a) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="same images"):
+        image_bootstrap(a, b[:, :3])

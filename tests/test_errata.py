@@ -157,6 +157,82 @@ def test_erratum_000_results_table():
     table = errata.experiment_table()
     beyond = table.column("beyond noise")
     assert len(table) == 16 and beyond.count("bars apart") == 2 and beyond.count("Δ > 2σ") == 3
+    # the agreed reading: with the 2σ of a mean, the cross-domain averages separate
+    cross = avg["cross-domain"]
+    assert (round(cross["baseline"], 3), round(cross["two_sigma_of_mean_baseline"], 3)) == (0.424, 0.020)
+    assert (round(cross["synthetic"], 3), round(cross["two_sigma_of_mean_synthetic"], 3)) == (0.491, 0.024)
+    assert cross["bands_separate"] and 0.424 + 0.020 < 0.491 - 0.024
+    assert not avg["within-domain"]["bands_separate"]
+    # all 16 cells improve: two-sided sign test p = 2 · 2⁻¹⁶ ≈ 3·10⁻⁵ (by hand)
+    k, n, p = errata.sign_test()
+    assert (k, n) == (16, 16) and p == pytest.approx(2 * 0.5**16, rel=1e-12)
+    assert 2.9e-5 < p < 3.1e-5
+
+
+def test_sign_test_against_scipy():
+    """errata.sign_test's p-value is scipy's exact binomial test."""
+    from scipy import stats
+
+    rows = list(errata.KORNFEIN_TABLE)
+    flipped = [r._replace(synthetic=r.baseline - 0.01) for r in rows[:4]] + rows[4:]
+    for rs in (rows, flipped, rows[:7]):
+        k, n, p = errata.sign_test(rs)
+        assert p == pytest.approx(stats.binomtest(k, n, 0.5).pvalue, rel=1e-12)
+
+
+def test_erratum_000_batch_slower_per_epoch_not_per_step():
+    """Per step the exact gradient is better in expectation; per epoch minibatches get further."""
+    from nnlearn.course import paths
+    from nnlearn.data import gabor_data, gabor_loss, gabor_loss_grad
+
+    x, y = gabor_data(n=30, seed=0)
+    E = paths.bind(gabor_loss, x, y)
+    grad = paths.bind(gabor_loss_grad, x, y)
+    # per step, near the global minimum (where the loss curves upward): the expected loss
+    # after one single-sample step, averaged exactly over all 30 samples, is above the
+    # loss after the full-batch step (the η²/2 tr(HΣ) term).
+    theta, lr = np.array([0.6, 14.0]), 0.5
+    full = float(E(theta - lr * grad(theta)))
+    per_sample = [float(E(theta - lr * gabor_loss_grad(theta, x[i:i + 1], y[i:i + 1])))
+                  for i in range(30)]
+    assert np.mean(per_sample) > full
+    # per epoch, 10 epochs from (0, 12): minibatches of 5 end lower for every seed
+    table = paths.batch_vs_minibatch(gabor_loss_grad, x, y, E, (0.0, 12.0), batch_size=5,
+                                     epochs=10, lr=1.0)
+    assert table.verdicts["per epoch"] == "minibatch lower"
+    full10 = paths.minibatch_descent(gabor_loss_grad, x, y, None, (0.0, 12.0), 10, loss=E,
+                                     lr=1.0).losses[-1]
+    for s in range(5):
+        mini = paths.minibatch_descent(gabor_loss_grad, x, y, 5, (0.0, 12.0), 10, seed=s,
+                                       loss=E, lr=1.0).losses[-1]
+        assert mini < full10 - 0.005
+
+
+def test_erratum_000_batchnorm_steps_incomplete():
+    """The slide's two steps: always mean 0 / std 1, nan for one sample; BN with γ, β can be the identity."""
+    x = np.random.default_rng(0).normal(3.0, 2.0, size=(8, 3))
+    two = errata.slide000_batchnorm_as_written(x)
+    np.testing.assert_allclose(two.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(two.std(axis=0), 1, rtol=1e-12)
+    bn = torch.nn.BatchNorm1d(3).double()
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor(np.sqrt(x.var(axis=0) + bn.eps)))
+        bn.bias.copy_(torch.tensor(x.mean(axis=0)))
+    np.testing.assert_allclose(bn(torch.tensor(x)).detach().numpy(), x, rtol=1e-10, atol=1e-12)
+    # the two steps equal torch's training-mode BN with γ = 1, β = 0 up to ε
+    ref = torch.nn.functional.batch_norm(torch.tensor(x), None, None, training=True, eps=1e-300)
+    np.testing.assert_allclose(two, ref.numpy(), rtol=1e-10)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(errata.slide000_batchnorm_as_written(x[:1])).all()
+    layer = nn.BatchNorm1d(3)
+    layer(x)
+    layer.eval()
+    out = host(layer(x[:1]))
+    assert np.isfinite(out).all()
+    torch_layer = torch.nn.BatchNorm1d(3).double()
+    torch_layer(torch.tensor(x))
+    torch_layer.eval()
+    np.testing.assert_allclose(out, torch_layer(torch.tensor(x[:1])).detach().numpy(), rtol=1e-6)
 
 
 # ---------------------------------------------------------------------------
@@ -231,6 +307,21 @@ def test_erratum_001_rms_not_mean():
 # ---------------------------------------------------------------------------
 # Slide text 002
 # ---------------------------------------------------------------------------
+
+def test_erratum_001_exploding_breaks_locality():
+    """Vanishing gradients keep the first-order prediction; exploding ones break it."""
+    for scale in (0.5, 0.7):
+        norm, predicted, actual = errata.first_order_gap(scale)
+        assert norm < 0.1 and actual == pytest.approx(predicted, rel=1e-2) and actual < 0
+    norm, predicted, actual = errata.first_order_gap(1.5)
+    assert norm > 1e3 and predicted < 0 < actual           # the loss rises instead of falling
+    # the gradient is checked against finite differences of the same chain
+    w, x, d, h = np.full(10, 1.2), 1.0, 0.5, 1e-7
+    E = lambda w: 0.5 * (np.prod(w) * x - d) ** 2
+    fd = np.array([(E(w + h * e) - E(w - h * e)) / (2 * h) for e in np.eye(10)])
+    norm = errata.first_order_gap(1.2)[0]
+    assert norm == pytest.approx(np.linalg.norm(fd), rel=1e-6)
+
 
 def test_erratum_002_dropout_keep_prob():
     """binomial(1 − keep_prob) keeps a unit with probability 1 − keep_prob."""
@@ -358,6 +449,25 @@ def test_erratum_003_net_missing_method():
 # ---------------------------------------------------------------------------
 # Slide text 004
 # ---------------------------------------------------------------------------
+
+def test_erratum_003_theta_needs_bias_unit():
+    """Θ of shape s_{l+1} × (s_l + 1) needs a_0 = 1 appended; with it, it is W a + b."""
+    rng = np.random.default_rng(0)
+    thetas = [rng.normal(size=(3, 4)), rng.normal(size=(1, 4))]
+    x = np.array([0.5, -1.0, 2.0])
+    with pytest.raises(ValueError):
+        errata.slide003_forward_as_written(thetas, x)
+    a = x
+    for th in thetas:
+        a = 1 / (1 + np.exp(-(th @ np.concatenate([[1.0], a]))))
+    model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Sigmoid(),
+                                torch.nn.Linear(3, 1), torch.nn.Sigmoid()).double()
+    with torch.no_grad():
+        for lin, th in zip([model[0], model[2]], thetas):
+            lin.bias.copy_(torch.tensor(th[:, 0]))
+            lin.weight.copy_(torch.tensor(th[:, 1:]))
+    np.testing.assert_allclose(a, model(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+
 
 def test_erratum_004_torch_default_init():
     """nn.Linear's default weight variance is 1/(3 fan_in), not 1/fan_in."""
@@ -496,6 +606,39 @@ def test_erratum_004_standardization():
 # ---------------------------------------------------------------------------
 # Claims that look suspicious and are right
 # ---------------------------------------------------------------------------
+
+def test_erratum_004_batch_not_always_trapped():
+    """Full-batch descent: the convex minimum from any start; the Gabor global minimum from some."""
+    from nnlearn.course import paths
+    from nnlearn.data import gabor_data, gabor_loss, gabor_loss_grad
+
+    rng = np.random.default_rng(1)
+    A, t = rng.normal(size=(50, 3)), rng.normal(size=50)
+    w_best = np.linalg.lstsq(A, t, rcond=None)[0]
+    grad = lambda w: 2 * A.T @ (A @ w - t) / len(t)
+    for _ in range(5):
+        end = paths.descend(grad, rng.normal(size=3) * 10, "SGD", 2000, lr=0.1).path[-1]
+        np.testing.assert_allclose(end, w_best, atol=1e-8)
+    x, y = gabor_data(n=30, seed=0)
+    rates = paths.restart_rates(paths.bind(gabor_loss, x, y), paths.bind(gabor_loss_grad, x, y),
+                                {"full batch": ("SGD", dict(lr=1.0))}, 400, 200, seed=1)
+    p = rates.p["full batch"]
+    se = math.sqrt(p * (1 - p) / 400)
+    assert p - 3 * se > 0.05 and p + 3 * se < 0.5    # neither never nor mostly
+
+
+def test_erratum_004_decorrelate_is_not_whitening():
+    """Decorrelation leaves a diagonal covariance with unequal variances; whitening gives I."""
+    C = np.array([[4.0, 1.8], [1.8, 1.0]])
+    X = np.random.default_rng(0).multivariate_normal([1.0, -2.0], C, size=5000)
+    cov_d = np.cov(errata.slide004_decorrelate(X), rowvar=False, bias=True)
+    cov_w = np.cov(errata.whiten(X), rowvar=False, bias=True)
+    assert abs(cov_d[0, 1]) < 1e-10
+    lam = np.linalg.eigvalsh(np.cov(X, rowvar=False, bias=True))
+    np.testing.assert_allclose(np.diag(cov_d), lam, rtol=1e-10)   # the eigenvalues, unequal
+    assert lam.max() / lam.min() > 10
+    np.testing.assert_allclose(cov_w, np.eye(2), atol=1e-10)
+
 
 def test_checked_002_batchnorm_backward_formulas():
     """Slide text 002's six batch-norm backward formulas equal torch.autograd."""

@@ -95,7 +95,7 @@ def test_wrong_derivative_with_non_scalar_output():
 def test_hints_for_float32_and_kinks():
     backend.set_default_dtype("float32")
     try:
-        x32 = Tensor(RNG.standard_normal(5), requires_grad=True)
+        x32 = Tensor(RNG.standard_normal(5).astype(np.float32), requires_grad=True)
         with pytest.raises(AssertionError, match="(?s)float32.*Use float64"):
             assert_gradients_close(lambda t: (t.exp() * 1000.0).sum(), x32)
     finally:

@@ -211,3 +211,51 @@ def test_raw_array_is_filled_in_place():
 def test_not_an_array():
     with pytest.raises(TypeError, match="Tensor or a backend array"):
         init.zeros_([1.0, 2.0])
+
+
+# ---------------------------------------------------------------- orthogonal_, trunc_normal_
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4), (4, 2, 3)], ids=str)
+@pytest.mark.parametrize("name", BACKENDS)
+def test_orthogonal_is_torchs_sign_fixed_qr_of_the_draws(name, shape):
+    gain = 1.7
+    with backend.use(name):
+        nnlearn.manual_seed(3)
+        w = init.orthogonal_(Tensor(np.zeros(shape)), gain=gain)
+    W = np.asarray(backend.to_numpy(w.data)).reshape(shape[0], -1)
+    # (semi-)orthogonal: the smaller Gram matrix is gain^2 I
+    gram = W @ W.T if W.shape[0] <= W.shape[1] else W.T @ W
+    np.testing.assert_allclose(gram, gain**2 * np.eye(min(W.shape)), atol=1e-12)
+    # the same computation in torch on the same Gaussian draws (torch's algorithm, step by step)
+    a = torch.from_numpy(np.random.default_rng(3).normal(0.0, 1.0, size=W.shape))
+    if W.shape[0] < W.shape[1]:
+        a = a.T
+    q, r = torch.linalg.qr(a)
+    q = q * torch.diag(r, 0).sign()
+    if W.shape[0] < W.shape[1]:
+        q = q.T
+    np.testing.assert_allclose(W, gain * q.numpy(), atol=1e-12)
+    with pytest.raises(ValueError, match="Only tensors with 2 or more dimensions"):
+        torch.nn.init.orthogonal_(torch.zeros(3))
+    with pytest.raises(ValueError, match="Only tensors with 2 or more dimensions"):
+        init.orthogonal_(np.zeros(3))
+
+
+@pytest.mark.parametrize("mean, std, a, b", [(0.0, 1.0, -2.0, 2.0), (1.0, 0.5, 0.0, 3.0), (0.0, 0.02, -0.04, 0.04)])
+def test_trunc_normal_has_the_truncated_normals_moments_like_torch(mean, std, a, b):
+    from scipy.stats import truncnorm
+
+    nnlearn.manual_seed(0)
+    x = init.trunc_normal_(np.empty(200_000), mean=mean, std=std, a=a, b=b)
+    t = torch.nn.init.trunc_normal_(torch.empty(200_000, dtype=torch.float64), mean=mean, std=std, a=a, b=b).numpy()
+    dist = truncnorm((a - mean) / std, (b - mean) / std, loc=mean, scale=std)
+    se = dist.std() / math.sqrt(x.size)
+    for sample in (x, t):
+        assert sample.min() >= a and sample.max() <= b
+        assert abs(sample.mean() - dist.mean()) < 5 * se
+        assert sample.std() == pytest.approx(dist.std(), rel=0.01)
+    # the default +-2 sigma truncation keeps about 0.774 of the variance
+    if (mean, std, a, b) == (0.0, 1.0, -2.0, 2.0):
+        assert x.var() == pytest.approx(0.774, abs=0.01)
+    with pytest.raises(ValueError, match="a < b"):
+        init.trunc_normal_(np.empty(3), a=1.0, b=0.0)

@@ -194,3 +194,102 @@ def test_targets_follow_the_input_backend(backend_name):
     loss = losses.mse_loss(z, np.ones((3, 2)))
     loss.backward()
     np.testing.assert_allclose(as_numpy(z.grad), 2 * (as_numpy(z) - 1) / 6, rtol=1e-14)
+
+
+# ------------------------------------------------- reliability defects
+
+def test_binary_cross_entropy_gradient_at_0_and_1_is_torchs(backend_name):
+    """torch divides by max(p(1-p), 1e-12): a huge gradient, not 0 (review §4.5)."""
+    p = np.array([0.0, 1.0, 0.0, 1.0, 0.3])
+    t = np.array([1.0, 0.0, 0.0, 1.0, 0.6])
+    # (rtol 1e-8: PyTorch stores its 1e-12 as a float32, 9.99999996e-13)
+    compare(losses.binary_cross_entropy, F.binary_cross_entropy, p, t, "sum", rtol=1e-8)
+    x = Tensor(p, requires_grad=True)
+    losses.binary_cross_entropy(x, t, reduction="sum").backward()
+    assert as_numpy(x.grad)[0] == pytest.approx(-1e12) and as_numpy(x.grad)[1] == pytest.approx(1e12)
+
+
+def test_binary_cross_entropy_target_gradient_matches_torch(backend_name):
+    p, t = RNG.uniform(0.05, 0.95, 4), RNG.uniform(0, 1, 4)
+    tp = Tensor(t, requires_grad=True)
+    losses.binary_cross_entropy(Tensor(p), tp).backward()
+    ttp = to_torch(t, requires_grad=True)
+    F.binary_cross_entropy(to_torch(p), ttp).backward()
+    np.testing.assert_allclose(as_numpy(tp.grad), ttp.grad.numpy(), rtol=1e-12)
+
+
+def test_nan_probability_gives_nan_loss(backend_name):
+    """Defect 10: NaN is never read as p = 0."""
+    out = losses.binary_cross_entropy(Tensor([np.nan, 0.5]), [1.0, 1.0], reduction="none")
+    assert np.isnan(as_numpy(out)[0]) and np.isfinite(as_numpy(out)[1])
+    assert np.isnan(losses.binary_cross_entropy(Tensor([np.nan]), [1.0]).item())
+
+
+def test_bce_with_logits_does_not_cancel_for_large_logits(backend_name):
+    """Defect 18: torch's form (1 - t) z + softplus(-z)."""
+    t = 1 - 2.0**-53
+    for z in (1e20, 50.0, -50.0, 1e308):
+        got = losses.binary_cross_entropy_with_logits(Tensor([z]), [t]).item()
+        want = F.binary_cross_entropy_with_logits(to_torch(np.array([z])), to_torch(np.array([t]))).item()
+        assert got == pytest.approx(want, rel=1e-12)
+    assert losses.binary_cross_entropy_with_logits(Tensor([1e20]), [t]).item() == pytest.approx(11102.230246251565)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.uint16, np.int32, np.uint32, np.int64])
+def test_integer_labels_of_any_dtype_are_class_indices(backend_name, dtype):
+    """Defect 5: uint8 is never a boolean mask, int16/uint16 work on torch."""
+    z = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+    t = np.array([1, 2, 1], dtype=dtype)
+    want = F.cross_entropy(to_torch(z), to_torch(t.astype(np.int64)), reduction="none").numpy()
+    np.testing.assert_allclose(as_numpy(losses.cross_entropy(Tensor(z), t, reduction="none")), want, rtol=1e-12)
+    np.testing.assert_allclose(as_numpy(losses.cross_entropy(Tensor(z), Tensor(t), reduction="none")), want,
+                               rtol=1e-12)
+    logp = losses.log_softmax(Tensor(z), dim=1)
+    np.testing.assert_allclose(as_numpy(losses.nll_loss(logp, t, reduction="none")), want, rtol=1e-12)
+    # and as an index into a tensor
+    np.testing.assert_array_equal(as_numpy(Tensor(z)[t]), z[t.astype(np.int64)])
+    np.testing.assert_array_equal(as_numpy(Tensor(z)[Tensor(t), Tensor(t)]), z[[1, 2, 1], [1, 2, 1]])
+
+
+@pytest.mark.parametrize("loss", ["mse", "l1", "cross_entropy", "nll", "bce", "bce_logits"])
+def test_empty_batch_gives_nan_as_torch(backend_name, loss):
+    """Defect 17 (empty batch): PyTorch returns nan; no ZeroDivisionError."""
+    z = np.zeros((0, 3))
+    ours = {
+        "mse": lambda: losses.mse_loss(Tensor(z), z),
+        "l1": lambda: losses.l1_loss(Tensor(z), z),
+        "cross_entropy": lambda: losses.cross_entropy(Tensor(z), np.zeros(0, dtype=np.int64)),
+        "nll": lambda: losses.nll_loss(Tensor(z), np.zeros(0, dtype=np.int64)),
+        "bce": lambda: losses.binary_cross_entropy(Tensor(z), z),
+        "bce_logits": lambda: losses.binary_cross_entropy_with_logits(Tensor(z), z),
+    }[loss]
+    assert np.isnan(ours().item())
+    assert np.isnan(Tensor(np.zeros(0)).mean().item()) and np.isnan(F.mse_loss(to_torch(z), to_torch(z)).item())
+
+
+def test_logsumexp_at_infinity_as_torch(backend_name):
+    """Defect 15: a row of -inf gives -inf, a +inf entry gives +inf."""
+    import torch
+    for row in ([-np.inf, -np.inf], [np.inf, 1.0], [-np.inf, 0.0], [np.inf, np.inf]):
+        a = np.array([row, [0.0, 1.0]])
+        got = as_numpy(Tensor(a).logsumexp(axis=1))
+        want = torch.logsumexp(torch.tensor(a), dim=1).numpy()
+        np.testing.assert_array_equal(got, want)
+
+
+def test_mixed_backend_losses_raise_backend_error():
+    from nnlearn import backend
+    z = Tensor(RNG.standard_normal((3, 2)))
+    with backend.use("torch"):
+        labels, target = Tensor(np.array([0, 1, 1])), Tensor(np.ones((3, 2)))
+    with pytest.raises(backend.BackendError, match="cannot combine a tensor on backend"):
+        losses.cross_entropy(z, labels)
+    with pytest.raises(backend.BackendError, match="cannot combine a tensor on backend"):
+        losses.nll_loss(z, labels)
+    with pytest.raises(backend.BackendError, match="cannot combine a tensor on backend"):
+        losses.mse_loss(z, target)
+
+
+def test_l1_loss(backend_name):
+    for reduction in REDUCTIONS:
+        compare(losses.l1_loss, F.l1_loss, RNG.standard_normal((5, 3)), RNG.standard_normal((5, 3)), reduction)

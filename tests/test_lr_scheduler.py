@@ -48,6 +48,16 @@ SCHEDULES = {
     "LinearLR": lambda m, o: m.LinearLR(o, start_factor=0.25, end_factor=1.0, total_iters=12),
     "LinearLR-decay": lambda m, o: m.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=40),
     "LinearLR-default": lambda m, o: m.LinearLR(o),
+    "OneCycleLR": lambda m, o: m.OneCycleLR(o, max_lr=0.5, total_steps=EPOCHS),
+    "OneCycleLR-linear-3phase": lambda m, o: m.OneCycleLR(o, max_lr=[0.5, 0.2][:len(o.param_groups)], epochs=12, steps_per_epoch=10,
+                                                          anneal_strategy="linear", three_phase=True,
+                                                          pct_start=0.25),
+    "OneCycleLR-no-momentum": lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=EPOCHS + 5,
+                                                        cycle_momentum=False, div_factor=10.0,
+                                                        final_div_factor=100.0),
+    "CosineAnnealingWarmRestarts": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=10),
+    "CosineAnnealingWarmRestarts-mult": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2,
+                                                                                   eta_min=1e-3),
 }
 
 
@@ -170,3 +180,56 @@ def test_bad_schedule_arguments():
     with pytest.raises(ValueError, match="lr_lambdas"):
         lr_scheduler.LambdaLR(opt, [lambda e: 1.0, lambda e: 2.0])
     assert math.isclose(opt.param_groups[0]["lr"], 0.1)
+
+
+def test_one_cycle_cycles_momentum_and_beta1_like_torch():
+    for cls, key in ((("SGD", dict(lr=0.1, momentum=0.9)), "momentum"), (("Adam", dict()), "betas")):
+        name, kw = cls
+        ps, ts = [Parameter(np.zeros(2))], [torch.zeros(2, requires_grad=True)]
+        opt, topt = getattr(optim, name)(ps, **kw), getattr(torch.optim, name)(ts, **kw)
+        s = lr_scheduler.OneCycleLR(opt, max_lr=0.3, total_steps=50)
+        ts_ = torch.optim.lr_scheduler.OneCycleLR(topt, max_lr=0.3, total_steps=50)
+        for _ in range(49):
+            np.testing.assert_allclose(opt.param_groups[0][key], topt.param_groups[0][key], rtol=1e-12)
+            opt.step()
+            topt.step()
+            s.step()
+            ts_.step()
+        with pytest.raises(ValueError, match="Tried to step 51 times"):
+            s.step(), s.step()
+    with pytest.raises(ValueError, match="must support momentum or beta1"):
+        lr_scheduler.OneCycleLR(optim.Adagrad([Parameter(np.zeros(1))]), max_lr=0.1, total_steps=5)
+
+
+def test_warm_restarts_with_fractional_epochs_match_torch():
+    opt, topt = pair()
+    s = lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=4, T_mult=2, eta_min=0.01)
+    t = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(topt, T_0=4, T_mult=2, eta_min=0.01)
+    iters = 7
+    for epoch in range(30):
+        for i in range(iters):
+            s.step(epoch + i / iters)
+            t.step(epoch + i / iters)
+            np.testing.assert_allclose(s.get_last_lr(), t.get_last_lr(), rtol=1e-12)
+    s.step()
+    t.step()
+    np.testing.assert_allclose(s.get_last_lr(), t.get_last_lr(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda o: lr_scheduler.LinearLR(o, total_iters=0), ValueError, "total_iters must be a positive integer"),
+    (lambda o: lr_scheduler.MultiStepLR(o, milestones=5), TypeError, "milestones must be a list"),
+    (lambda o: lr_scheduler.CosineAnnealingLR(o, T_max="10"), TypeError, "T_max must be a number"),
+    (lambda o: lr_scheduler.LambdaLR(o, lambda e: None), TypeError, r"lr_lambda\(0\) returned NoneType"),
+    (lambda o: lr_scheduler.LambdaLR(o, 0.5), TypeError, "must be a function"),
+    (lambda o: lr_scheduler.StepLR(o, step_size=2.5), TypeError, "step_size must be a positive integer"),
+    (lambda o: lr_scheduler.ExponentialLR(o, gamma="0.9"), TypeError, "gamma must be a number"),
+    (lambda o: lr_scheduler.OneCycleLR(o, max_lr=0.1), ValueError, "total_steps or both epochs"),
+    (lambda o: lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=0), ValueError, "T_0 must be a positive"),
+], ids=["LinearLR-0", "MultiStep-int", "Cosine-str", "Lambda-None", "Lambda-float", "Step-float",
+        "Exp-str", "OneCycle-no-steps", "Warm-T0"])
+def test_malformed_schedule_arguments_have_clear_messages(make, error, match):
+    opt, _ = pair()
+    with pytest.raises(error, match=match):
+        make(opt)
+    assert opt.param_groups[0]["lr"] == 0.1

@@ -77,6 +77,9 @@ CASES = [
     ("RMSprop", dict(lr=0.005, centered=True)),
     ("RMSprop", dict(lr=0.005, momentum=0.9)),
     ("RMSprop", dict(lr=0.002, alpha=0.95, momentum=0.5, centered=True, weight_decay=0.01)),
+    ("Adadelta", dict()),
+    ("Adadelta", dict(lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.01)),
+    ("Adadelta", dict(maximize=True)),
     ("Adam", dict()),
     ("Adam", dict(lr=0.01, betas=(0.8, 0.99), amsgrad=True)),
     ("Adam", dict(lr=0.01, weight_decay=0.05)),
@@ -176,6 +179,7 @@ def test_zero_grad():
     ("RMSprop", dict(lr=0.005, momentum=0.9, centered=True)),
     ("Adam", dict(lr=0.01, amsgrad=True)),
     ("Adagrad", dict(lr=0.1)),
+    ("Adadelta", dict(rho=0.5)),
 ])
 def test_state_dict_round_trip_resumes_identically(cls, kwargs, name):
     params = make_params(name)
@@ -238,6 +242,7 @@ def test_state_dict_layout_and_mismatch():
     (lambda p: optim.RMSprop(p, momentum=-0.1), "momentum"),
     (lambda p: optim.Adagrad(p, lr_decay=-0.1), "lr_decay"),
     (lambda p: optim.Adagrad(p, initial_accumulator_value=-1), "initial_accumulator_value"),
+    (lambda p: optim.Adadelta(p, rho=1.5), "rho"),
 ])
 def test_invalid_arguments_raise_like_torch(make, match):
     with pytest.raises(ValueError, match=match):
@@ -337,3 +342,155 @@ def test_closure_is_called_and_returned():
 
     assert opt.step(closure) == 3.5 and calls == [1]
     assert not np.allclose(params[0].data, INIT[0])
+
+
+# ---------------------------------------------------------------------------
+# Malformed arguments and state (reliability defects 7, 12, 22)
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [
+    lambda p, o: o.SGD(p, lr="0.1"),
+    lambda p, o: o.SGD(p, lr=None),
+    lambda p, o: o.Adam(p, betas=0.9),
+    lambda p, o: o.Adam(p, eps="1e-8"),
+    lambda p, o: o.RMSprop(p, alpha=None),
+], ids=["lr-str", "lr-None", "betas-float", "eps-str", "alpha-None"])
+def test_malformed_arguments_raise_typeerror_like_torch(make):
+    with pytest.raises(TypeError):
+        make([torch.zeros(2, requires_grad=True)], torch.optim)
+    with pytest.raises(TypeError, match=r"must be (a real number|a pair)"):
+        make(make_params("numpy"), optim)
+
+
+def test_non_leaf_parameter_raises_like_torch():
+    """Defect 12: a computed tensor was accepted and silently never updated."""
+    w = Parameter(np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        torch.optim.SGD([torch.ones(2, requires_grad=True) * 2.0], lr=0.1)
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        optim.SGD([w * 2.0], lr=0.1)
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        optim.Adam([{"params": [w * 2.0]}])
+    optim.SGD([w], lr=0.1)  # the leaf itself is fine
+
+
+def trained_sgd(name="numpy", steps=3):
+    params = make_params(name)
+    opt = optim.SGD(params, lr=0.05, momentum=0.9)
+    for _ in range(steps):
+        feed(params)
+        opt.step()
+    return params, opt
+
+
+def state_arrays(opt):
+    return {i: {k: np.array(backend.to_numpy(v)) for k, v in s.items()} for i, s in opt.state_dict()["state"].items()}
+
+
+def bad_state_dicts(sd):
+    import copy as _copy
+    cases = {}
+    cases["no state"] = ({"param_groups": sd["param_groups"]}, KeyError, "'state'")
+    cases["no param_groups"] = ({"state": sd["state"]}, KeyError, "'param_groups'")
+    bad = _copy.deepcopy(sd); bad["state"][99] = bad["state"].pop(3)
+    cases["bad index"] = (bad, ValueError, "parameter index 99")
+    bad = _copy.deepcopy(sd); bad["state"][1]["momentum_buffer"] = np.zeros(1)
+    cases["buffer shape"] = (bad, ValueError, r"'momentum_buffer' has shape \(1,\), but the parameter has shape \(5,\)")
+    bad = _copy.deepcopy(sd); bad["state"][3]["momentum_buffer"] = np.zeros(2, dtype=complex)
+    cases["complex"] = (bad, ValueError, "expected real numbers")
+    bad = _copy.deepcopy(sd); bad["state"][2]["momentum_buffer"] = "fast"
+    cases["string"] = (bad, ValueError, "not a number or an array")
+    bad = _copy.deepcopy(sd); bad["param_groups"][0]["params"] = [0, 1]
+    cases["group size"] = (bad, ValueError, "has 2 parameters, this optimizer has 4")
+    cases["None"] = (None, TypeError, "expects a dict")
+    return cases
+
+
+@pytest.mark.parametrize("case", ["no state", "no param_groups", "bad index", "buffer shape", "complex",
+                                  "string", "group size", "None"])
+def test_load_state_dict_failure_leaves_the_optimizer_unchanged(case):
+    """Defect 7: the state used to be wiped before the new one was checked."""
+    params, opt = trained_sgd()
+    before, groups = state_arrays(opt), [dict(g) for g in opt.param_groups]
+    sd = opt.state_dict()
+    sd["param_groups"][0]["lr"] = 123.0  # would change the groups if loaded
+    value, error, match = bad_state_dicts(sd)[case]
+    with pytest.raises(error, match=match):
+        opt.load_state_dict(value)
+    after = state_arrays(opt)
+    assert after.keys() == before.keys()
+    for i in before:
+        np.testing.assert_array_equal(after[i]["momentum_buffer"], before[i]["momentum_buffer"])
+    assert [dict(g) for g in opt.param_groups] == groups
+
+
+def test_state_dict_through_json_resumes_identically():
+    """JSON turns indices into strings, arrays into lists and betas into a list."""
+    import json
+
+    params, opt = trained_sgd()
+    aparams = make_params("numpy")
+    adam = optim.Adam(aparams, lr=0.01)
+    for _ in range(3):
+        feed(aparams)
+        adam.step()
+    for ps, o, make in ((params, opt, lambda q: optim.SGD(q, lr=0.05, momentum=0.9)),
+                        (aparams, adam, lambda q: optim.Adam(q, lr=0.01))):
+        sd = o.state_dict()
+        text = json.dumps({"state": {k: {n: (np.asarray(v).tolist() if not isinstance(v, (int, float)) else v)
+                                         for n, v in s.items()} for k, s in sd["state"].items()},
+                           "param_groups": sd["param_groups"]})
+        copies = [Parameter(np.array(backend.to_numpy(p.data))) for p in ps]
+        o2 = make(copies)
+        o2.load_state_dict(json.loads(text))
+        assert o2.param_groups[0].get("betas", (0, 0)) == o.param_groups[0].get("betas", (0, 0))
+        for _ in range(5):
+            feed(ps)
+            o.step()
+            feed(copies)
+            o2.step()
+        for p, c in zip(ps, copies):
+            np.testing.assert_array_equal(backend.to_numpy(p.data), backend.to_numpy(c.data))
+
+
+def test_torch_optimizer_state_dict_loads():
+    """torch's own state dict (step as a tensor) continues torch's trajectory."""
+    tparams = [torch.tensor(v.copy(), requires_grad=True) for v in INIT]
+    topt = torch.optim.Adam(tparams, lr=0.01)
+    for _ in range(4):
+        torch_step(tparams, topt)
+    params = [Parameter(t.detach().numpy().copy()) for t in tparams]
+    opt = optim.Adam(params, lr=0.01)
+    opt.load_state_dict(topt.state_dict())
+    assert opt.state[params[0]]["step"] == 4
+    for step in range(10):
+        feed(params)
+        opt.step()
+        torch_step(tparams, topt)
+        assert_same(params, tparams, step)
+
+
+@pytest.mark.parametrize("cls,kwargs", [("SGD", dict(lr=0.05, momentum=0.9)), ("Adam", dict(lr=0.01)),
+                                        ("RMSprop", dict(lr=0.01, centered=True)), ("Adagrad", dict())])
+def test_state_follows_the_parameters_after_module_to(cls, kwargs):
+    """Defect 22: model.to("torch") after the optimizer had state broke the next step."""
+    from nnlearn import nn
+
+    paths = {}
+    for move in (False, True):
+        model = nn.Sequential(nn.Linear(3, 2))
+        model.load_state_dict({"0.weight": INIT[0][:2], "0.bias": INIT[1][:2]})
+        ps = list(model.parameters())
+        opt = getattr(optim, cls)(ps, **kwargs)
+        for step in range(6):
+            if move and step == 3:
+                model.to("torch")
+            for p in ps:
+                x = backend.to_numpy(p.data)
+                p.grad = p.backend.asarray(np.sin(3 * x) + x)
+            opt.step()
+        assert all(backend.backend_of(v) == ("torch" if move else "numpy")
+                   for s in opt.state.values() for v in s.values() if not isinstance(v, (int, float)))
+        paths[move] = [np.array(backend.to_numpy(p.data)) for p in ps]
+    for a, b in zip(paths[False], paths[True]):
+        np.testing.assert_allclose(b, a, rtol=1e-13)

@@ -158,3 +158,94 @@ def test_controls_without_ipywidgets_still_redraw(monkeypatch):
     assert w.redraws == 2 and w.last["path"].shape == (11, 2)
     with pytest.raises(ImportError, match="pip install ipywidgets"):
         w.widget
+
+
+class _Ipywidgets7View:
+    """An ipywidgets 8 widget seen as ipywidgets 7 shows it: no ``_repr_mimebundle_``
+    (7.x has only ``_ipython_display_``), everything else forwarded."""
+
+    def __init__(self, widget):
+        self._w = widget
+        self.displayed = 0
+
+    def __getattr__(self, name):
+        if name == "_repr_mimebundle_":
+            raise AttributeError(name)
+        return getattr(self._w, name)
+
+    def _handle_displayed(self, **kw):
+        self.displayed += 1
+
+    def __repr__(self):
+        return repr(self._w)
+
+
+def test_live_bundle_on_ipywidgets_7_matches_what_ipywidgets_8_displays():
+    ipywidgets = pytest.importorskip("ipywidgets")
+    box = ipywidgets.VBox([ipywidgets.IntSlider(3)])
+    reference = box._repr_mimebundle_()                       # ipywidgets 8's own bundle
+    old = _Ipywidgets7View(box)
+    assert not hasattr(old, "_repr_mimebundle_")
+    bundle = widgets._widget_bundle(old)
+    key = "application/vnd.jupyter.widget-view+json"
+    assert bundle[key] == reference[key] == {"version_major": 2, "version_minor": 0, "model_id": box.model_id}
+    assert bundle["text/plain"].startswith("VBox(") and old.displayed == 1    # on_displayed callbacks ran
+    # a widget without a view (a bare model) shows as text only, as in ipywidgets 7
+    bare = type("Model", (), {"_view_name": None, "__repr__": lambda self: "Model()"})()
+    assert widgets._widget_bundle(bare) == {"text/plain": "Model()"}
+
+
+def test_an_interactive_figure_shows_live_on_ipywidgets_7(monkeypatch):
+    ipywidgets = pytest.importorskip("ipywidgets")
+    monkeypatch.setenv("NNLEARN_DISPLAY", "live")
+    w = widgets.optimizer_widget(steps=10)
+    ui = w.widget
+    monkeypatch.setattr(type(w), "widget", property(lambda self: _Ipywidgets7View(ui)))
+    bundle = w._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ui.model_id
+    assert isinstance(ui, ipywidgets.VBox)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: widgets.optimizer_widget(optimizer="Nadam"), "optimizer must be one of 'SGD', 'Adagrad', 'RMSprop', 'Adam'; got 'Nadam'"),
+    (lambda: widgets.initialization_widget(activation="gelu"), "activation must be one of 'tanh', 'sigmoid', 'relu'; got 'gelu'"),
+    (lambda: widgets.initialization_widget(init="orthogonal"), "init must be one of 'standard', 'xavier', 'he'; got 'orthogonal'"),
+    (lambda: widgets.regularization_widget(weight_decay=0.5), "weight_decay must be one of"),
+    (lambda: widgets.initialization_widget(depth=20), r"depth must be an integer in \[1, 10\]; got 20"),
+    (lambda: widgets.initialization_widget(depth=2.5), "depth must be an integer"),
+    (lambda: widgets.optimizer_widget(lr=100.0), r"lr must be a number in \[0.001, 31.6228\]"),
+    (lambda: widgets.optimizer_widget(momentum=float("nan")), "momentum must be a number"),
+    (lambda: widgets.regularization_widget(dropout=0.9), r"dropout must be a number in \[0, 0.7\]"),
+    (lambda: widgets.deep_mlp(-1, 4, 4, 2), "depth must be a positive integer"),
+    (lambda: widgets.deep_mlp(0, 4, 4, 2), "depth must be a positive integer"),
+    (lambda: widgets.deep_mlp(2, 0, 4, 2), "width must be a positive integer"),
+    (lambda: widgets.deep_mlp(2, 4, 4, 2, scale=float("inf")), "scale must be a finite number"),
+    (lambda: widgets.deep_mlp(2, 4, 4, 2, init="orthogonal"), "init must be one of"),
+])
+def test_a_bad_option_is_a_value_error_naming_the_choices(make, message):
+    # ipywidgets would raise TraitError for an unknown choice and clamp a slider silently
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_set_validates_every_value_before_changing_any():
+    w = widgets.initialization_widget(width=16, n=16, depth=2)
+    before, redraws = w.values, w.redraws
+    with pytest.raises(ValueError, match="activation must be one of 'tanh', 'sigmoid', 'relu'; got 'gelu'"):
+        w.set(depth=3, activation="gelu")
+    with pytest.raises(ValueError, match=r"depth must be an integer in \[1, 10\]; got 11"):
+        w.set(depth=11)
+    with pytest.raises(ValueError, match="init must be one of 'standard', 'xavier', 'he'"):
+        w.set(init="normalized (Glorot/Xavier)")                 # the label is not the value
+    assert w.values == before and w.redraws == redraws
+    w.set(depth=3, init="he")
+    assert w.values["depth"] == 3 and len(w.last["stats"]) == 3
+
+
+def test_deep_mlp_depth_is_the_number_of_hidden_layers():
+    from nnlearn import nn
+
+    for depth in (1, 3):
+        m = widgets.deep_mlp(depth, 5, 4, 2)
+        linears = [layer for layer in m if isinstance(layer, nn.Linear)]
+        assert len(linears) == depth + 1

@@ -5,7 +5,12 @@ Every ``notebooks/NN_*.ipynb`` is run twice with nbval, in a temporary copy:
 1. as shipped, with ``NNLEARN_EXPECT=pending``: every ``check`` must report
    "not yet answered" and no cell may fail;
 2. with every answer cell replaced by its registry ``solution`` and
-   ``NNLEARN_EXPECT=pass``: every ``check`` must report "correct".
+   ``NNLEARN_EXPECT=pass``: every ``check`` must report "correct";
+3. the solutions again with ``NNLEARN_BACKEND=torch`` (the code path of a
+   learner on a Colab GPU): every ``check`` must report "correct" there too.
+
+Each run ends with a cell asserting the backend the kernel actually used (the
+ambient ``NNLEARN_BACKEND``, or torch for run 3).
 
 And statically: every answer cell names an exercise that exists, every
 exercise of the workbook's chapter has exactly one answer cell and is checked,
@@ -124,26 +129,27 @@ def _with_solutions(nb) -> nbformat.NotebookNode:
     return nb
 
 
-def _start_nbval(nb, directory: Path, name: str, expect: str) -> subprocess.Popen:
+def _start_nbval(nb, directory: Path, name: str, expect: str, backend: str | None = None) -> subprocess.Popen:
     directory.mkdir(parents=True)
-    nbformat.write(nb, directory / name)
     env = dict(os.environ, NNLEARN_EXPECT=expect,
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    if backend:
+        env["NNLEARN_BACKEND"] = backend
+    want = env.get("NNLEARN_BACKEND", "numpy")
+    nb = nbformat.from_dict(nb)        # a last cell proves the kernel ran on the backend asked for
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import nnlearn\n"
+        f"assert nnlearn.backend.current().name == {want!r}, nnlearn.backend.current().name"))
+    nbformat.write(nb, directory / name)
     return subprocess.Popen(
         [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env",
          "-p", "no:cacheprovider", "-q", name],
         cwd=directory, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-@pytest.mark.parametrize("path", WORKBOOKS, ids=lambda p: p.stem)
-def test_workbook_runs_pending_as_shipped_and_correct_with_solutions(path, tmp_path):
-    shipped = _read(path)
-    runs = {
-        "pending": _start_nbval(shipped, tmp_path / "shipped", path.name, "pending"),
-        "pass": _start_nbval(_with_solutions(shipped), tmp_path / "solved", path.name, "pass"),
-    }
+def _finish(path: Path, runs: dict) -> None:
     failures = []
-    for expect, proc in runs.items():
+    for label, proc in runs.items():
         try:
             out, _ = proc.communicate(timeout=600)
         except subprocess.TimeoutExpired:
@@ -151,6 +157,39 @@ def test_workbook_runs_pending_as_shipped_and_correct_with_solutions(path, tmp_p
             out, _ = proc.communicate()
         if proc.returncode != 0:
             out = ANSI.sub("", out)
-            failures.append(f"--- NNLEARN_EXPECT={expect} (exit {proc.returncode}):\n{out[-4000:]}")
+            failures.append(f"--- {label} (exit {proc.returncode}):\n{out[-4000:]}")
     if failures:
         pytest.fail(f"{path.name}:\n" + "\n".join(failures), pytrace=False)
+
+
+@pytest.mark.parametrize("path", WORKBOOKS, ids=lambda p: p.stem)
+def test_workbook_runs_pending_as_shipped_and_correct_with_solutions(path, tmp_path):
+    shipped = _read(path)
+    _finish(path, {
+        "NNLEARN_EXPECT=pending": _start_nbval(shipped, tmp_path / "shipped", path.name, "pending"),
+        "NNLEARN_EXPECT=pass": _start_nbval(_with_solutions(shipped), tmp_path / "solved", path.name, "pass"),
+    })
+
+
+# Workbooks known to fail on the torch backend, each with its defect. strict: once
+# the workbook is fixed the XPASS fails this test, so the entry has to go.
+TORCH_DEFECTS = {
+    "02_backprop": "cell 12 multiplies the NumPy array X by manual.MLP's parameters, which are "
+                   "torch tensors on the torch backend (TypeError: ndarray @ Tensor); owner: ch13",
+}
+
+
+def _torch_case(path):
+    reason = TORCH_DEFECTS.get(path.stem)
+    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+    return pytest.param(path, id=path.stem, marks=marks)
+
+
+@pytest.mark.parametrize("path", [_torch_case(p) for p in WORKBOOKS])
+def test_workbook_solutions_pass_on_the_torch_backend(path, tmp_path):
+    # The code path of a learner on a Colab GPU (NNLEARN_BACKEND=cuda) is the torch
+    # backend's: every check must say "correct" there too.
+    if os.environ.get("NNLEARN_BACKEND", "numpy") == "torch":
+        pytest.skip("this run already has NNLEARN_BACKEND=torch: the test above covers it")
+    _finish(path, {"NNLEARN_BACKEND=torch NNLEARN_EXPECT=pass": _start_nbval(
+        _with_solutions(_read(path)), tmp_path / "torch", path.name, "pass", backend="torch")})

@@ -41,6 +41,8 @@ __all__ = [
     "experiment_table",
     "experiment_averages",
     "experiment_averages_table",
+    "sign_test",
+    "slide000_batchnorm_as_written",
     "slide001_forward",
     "slide001_loss",
     "slide001_hidden_gradient",
@@ -50,12 +52,16 @@ __all__ = [
     "slide003_output_delta_as_written",
     "slide003_hidden_delta",
     "slide003_net",
+    "slide003_forward_as_written",
     "slide004_relu_derivative",
     "slide004_normal_init_as_written",
     "slide004_batch_update",
     "slide004_backward_deltas",
     "slide004_standardize_as_written",
+    "slide004_decorrelate",
+    "whiten",
     "variance_through_linear_layers",
+    "first_order_gap",
     "loss_after_step",
 ]
 
@@ -259,7 +265,9 @@ def experiment_averages(rows=KORNFEIN_TABLE):
       :math:`\pm`);
     - ``two_sigma_of_mean_baseline``, ``two_sigma_of_mean_synthetic``:
       :math:`\sqrt{\sum_i (2\sigma_i)^2}/k`, the :math:`2\sigma` of an average
-      of :math:`k` independent estimates.
+      of :math:`k` independent estimates;
+    - ``bands_separate``: whether the two averages' :math:`\pm 2\sigma` of a
+      mean do not overlap (baseline's upper end below the synthetic's lower).
     """
     groups = {"within-domain": [r for r in rows if r.source == r.target],
               "cross-domain": [r for r in rows if r.source != r.target]}
@@ -279,7 +287,53 @@ def experiment_averages(rows=KORNFEIN_TABLE):
             "two_sigma_of_mean_baseline": math.sqrt(sum(r.baseline_2sigma ** 2 for r in g)) / k,
             "two_sigma_of_mean_synthetic": math.sqrt(sum(r.synthetic_2sigma ** 2 for r in g)) / k,
         }
+        a = out[name]
+        a["bands_separate"] = (a["baseline"] + a["two_sigma_of_mean_baseline"]
+                               < a["synthetic"] - a["two_sigma_of_mean_synthetic"])
     return out
+
+
+def sign_test(rows=KORNFEIN_TABLE):
+    r"""The sign test on slide text 000's table: do all cells move the same way by chance?
+
+    Under the null hypothesis that adding synthetic images changes nothing,
+    each of the :math:`n` independent cells is as likely to go up as down, so
+    the number :math:`k` of cells that improve is Binomial(:math:`n`, ½). The
+    two-sided p-value is :math:`\min(1,\ 2\,P(X \ge \max(k, n-k)))`; for
+    :math:`k = n = 16` it is :math:`2 \cdot 2^{-16} \approx 3 \cdot 10^{-5}`.
+    Returns ``(k, n, p)``. The test uses only the signs, so it needs no
+    assumption about the size or the spread of the differences.
+    """
+    n = len(rows)
+    k = sum(r.synthetic > r.baseline for r in rows)
+    m = max(k, n - k)
+    tail = sum(math.comb(n, j) for j in range(m, n + 1)) / 2 ** n
+    return k, n, min(1.0, 2 * tail)
+
+
+def slide000_batchnorm_as_written(x):
+    r"""Slide text 000, "Batch normalization": steps 1 and 2 only.
+
+    "Subtract the mean of that activation value averaged across the
+    minibatch; divide by the standard deviation ... computed across the
+    minibatch": :math:`\hat x = (x - \mu_B)/\sigma_B`, per feature (column),
+    with no :math:`\epsilon`, no learned scale :math:`\gamma` and shift
+    :math:`\beta`, and no running statistics.
+
+    Notes
+    -----
+    Ioffe and Szegedy's layer is :math:`y = \gamma\,(x - \mu_B)/\sqrt{\sigma_B^2 + \epsilon} + \beta`
+    in training, with :math:`\mu_B, \sigma_B^2` replaced by running averages at
+    inference. Without :math:`\gamma, \beta` every output has batch mean 0 and
+    variance 1 whatever the layer needs (it cannot even represent the
+    identity); without :math:`\epsilon` a constant feature divides 0 by 0; and
+    without running statistics a batch of one sample normalizes to 0 (or
+    nan).
+    """
+    xp = backend.namespace_of(x)
+    mu = xp.mean(x, axis=0)
+    sd = xp.std(x, axis=0)
+    return (x - mu) / sd
 
 
 # ----------------------------------------------------------------------------
@@ -541,6 +595,29 @@ def slide003_net(with_missing_method=False):
     return FixedNet()
 
 
+def slide003_forward_as_written(thetas, x, g=None):
+    r"""Slide text 003, "Multi-layer Neural Network": :math:`a^{(l+1)} = g(\Theta^{(l)} a^{(l)})` as written.
+
+    The same deck says that :math:`\Theta^{(l)}` has shape
+    :math:`s_{l+1} \times (s_l + 1)`: the extra column multiplies a bias unit
+    :math:`a_0^{(l)} = 1` that the compact formula never appends. Taken
+    literally, with :math:`a^{(1)} = x \in \mathbb R^{s_1}`, the product
+    :math:`\Theta^{(1)} a^{(1)}` does not exist. This function multiplies as
+    written (NumPy raises ``ValueError``).
+
+    Notes
+    -----
+    Correct: :math:`a^{(l+1)} = g\bigl(\Theta^{(l)} \binom{1}{a^{(l)}}\bigr)`,
+    or, in the book's notation, :math:`g(W a + b)` with the first column of
+    :math:`\Theta` as :math:`b`.
+    """
+    g = _sigmoid if g is None else g
+    a = x
+    for theta in thetas:
+        a = g(theta @ a)
+    return a
+
+
 # ----------------------------------------------------------------------------
 # Slide text 004 (Training of neural networks: basics)
 # ----------------------------------------------------------------------------
@@ -725,3 +802,58 @@ def loss_after_step(net, step_direction, lr, X, D):
     copy = MLP.from_weights(moved, activation=net.act[1:-1] or "identity", output=net.act[-1],
                             loss=net.loss_name, weight_decay=net.weight_decay)
     return copy.loss(X, D)
+
+
+def slide004_decorrelate(X):
+    r"""Slide text 004, "Step 3: Decorrelate elements (whitening)", read as decorrelation only.
+
+    Rotating the centred data onto the eigenvectors :math:`U` of its
+    covariance, :math:`X U`, makes the features uncorrelated (a diagonal
+    covariance :math:`\Lambda`) but leaves their variances unequal: this is
+    principal component analysis.
+
+    Notes
+    -----
+    Whitening also rescales each rotated feature to unit variance,
+    :math:`X U \Lambda^{-1/2}` (:func:`whiten`), so that the covariance is the
+    identity. "Decorrelate" names only the first half.
+    """
+    X = np.asarray(backend.to_numpy(X), float)
+    Xc = X - X.mean(axis=0)
+    _, U = np.linalg.eigh(np.cov(Xc, rowvar=False, bias=True))
+    return Xc @ U
+
+
+def whiten(X, eps=0.0):
+    r"""PCA whitening: :math:`X U \Lambda^{-1/2}`, covariance the identity (see :func:`slide004_decorrelate`)."""
+    X = np.asarray(backend.to_numpy(X), float)
+    Xc = X - X.mean(axis=0)
+    lam, U = np.linalg.eigh(np.cov(Xc, rowvar=False, bias=True))
+    return Xc @ U / np.sqrt(lam + eps)
+
+
+def first_order_gap(scale, depth=10, lr=0.01, x=1.0, d=0.5):
+    r"""Does one gradient step do what the gradient predicts, in a deep chain of scalar layers?
+
+    Slide text 001 says that when the gradient "can become very small or very
+    large quickly, ... the locality assumption of gradient descent breaks
+    down (Vanishing gradient)". Take the chain :math:`y = w_L \cdots w_1 x`
+    with every :math:`w_l = ` ``scale`` and the loss
+    :math:`E = \tfrac12 (y - d)^2`. Gradient descent trusts the first-order
+    prediction :math:`\Delta E \approx -\eta\,\|\nabla E\|^2` for a step
+    :math:`-\eta\nabla E`. Returns ``(gradient norm, predicted ΔE, actual ΔE)``.
+
+    Notes
+    -----
+    With ``scale`` above 1 the gradient *explodes* with depth; the step
+    leaves the region where the linear prediction holds, and the loss rises
+    instead of falling: locality breaks down. With ``scale`` below 1 the
+    gradient *vanishes*; the prediction stays accurate, and the step is
+    simply tiny. The label "vanishing gradient" fits only the slow half.
+    """
+    w = np.full(depth, float(scale))
+    E = lambda w: 0.5 * (np.prod(w) * x - d) ** 2
+    y = np.prod(w) * x
+    grad = (y - d) * y / w                     # ∂E/∂w_l = (y − d) · y / w_l
+    step = w - lr * grad
+    return float(np.linalg.norm(grad)), float(-lr * grad @ grad), float(E(step) - E(w))

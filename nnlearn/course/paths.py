@@ -23,6 +23,20 @@ those runs.
     when each of the classical stopping rules (a fixed number of epochs, a
     threshold on the training loss, no more decrease, a rising validation
     loss) would have ended a recorded training run.
+:func:`bind`, :func:`minibatch_descent`, :func:`paths_and_losses`
+    a loss or gradient of the parameters alone, on any backend; ``epochs`` of
+    minibatch descent; paths on a map beside their losses.
+:func:`heavy_ball`, :func:`averaged`, :func:`sutskever_nesterov`, :func:`torch_path`, :func:`momentum_rate`
+    the slides' forms of momentum, Sutskever's Nesterov, ``torch.optim``'s
+    path, and momentum's per-step factor on a quadratic.
+:func:`gradient_noise`, :func:`batch_vs_minibatch`, :func:`basin_counts`
+    what a minibatch costs and buys, and where noisy runs end.
+:func:`digits_run`, :func:`seeded_runs`, :func:`lr_regimes`, :func:`race_over_seeds`, :func:`stopping_study`, :func:`schedule_study`, :func:`restart_rates`
+    the chapter's experiments repeated over seeds or starts.
+:func:`mean_interval`, :func:`paired_interval`, :func:`verdict`
+    the uncertainty of a mean and of a paired difference (Student's *t*),
+    and the verdict they support ("too close to call" when the interval
+    contains 0).
 
 Each minibatch loss is the *mean* of the per-sample losses in the batch,
 
@@ -48,14 +62,36 @@ from .. import backend
 from .._display import Table, format_number
 
 __all__ = [
+    "bind",
     "Descent",
     "descend",
     "MinibatchGradient",
+    "minibatch_descent",
+    "heavy_ball",
+    "averaged",
+    "sutskever_nesterov",
+    "torch_path",
+    "basin_counts",
+    "paths_and_losses",
     "Restarts",
     "random_restarts",
+    "restart_rates",
     "steps_to_target",
     "race",
     "termination_table",
+    "stopping_study",
+    "digits_run",
+    "seeded_runs",
+    "mean_interval",
+    "paired_interval",
+    "verdict",
+    "lr_regimes",
+    "race_over_seeds",
+    "schedule_study",
+    "gradient_noise",
+    "momentum_rate",
+    "batch_vs_minibatch",
+    "nearest_place",
 ]
 
 
@@ -73,6 +109,41 @@ def _generator(seed, where):
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"{where}: seed must be a non-negative integer or None, got {seed!r}.")
     return np.random.default_rng(int(seed))
+
+
+def _like(theta, *arrays):
+    """``arrays`` (host NumPy data) moved to ``theta``'s backend, dtype and device."""
+    if isinstance(theta, np.ndarray) or not array_api_compat.is_array_api_obj(theta):
+        return arrays
+    xp = backend.namespace_of(theta)
+    device = array_api_compat.device(theta)
+    return tuple(xp.asarray(a, dtype=theta.dtype, device=device) for a in arrays)
+
+
+def bind(fn: Callable, *data) -> Callable:
+    r"""``theta -> fn(theta, *data)``, with the data on ``theta``'s backend.
+
+    The chapter's loss and gradient are functions of the parameters and the
+    data, ``gabor_loss(phi, x, y)``; an optimizer needs a function of the
+    parameters alone. ``E = bind(gabor_loss, x, y)`` is that function. The
+    data are kept on the host and moved, at each call, to wherever ``theta``
+    lives (a NumPy array, or a PyTorch tensor when nnlearn runs on the torch
+    backend), so the same ``E`` serves :func:`descend` on every backend and a
+    NumPy point typed in a cell.
+
+    >>> from nnlearn.data import gabor_data, gabor_loss
+    >>> x, y = gabor_data()
+    >>> E = bind(gabor_loss, x, y)
+    >>> round(float(E(np.array([0.5, 15.0]))), 4)
+    0.0095
+    """
+    host = tuple(backend.to_numpy(d) for d in data)
+
+    def bound(theta):
+        return fn(theta, *_like(theta, *host))
+
+    bound.__name__ = getattr(fn, "__name__", "bound")
+    return bound
 
 
 # ----------------------------------------------------------------------------
@@ -299,12 +370,7 @@ class MinibatchGradient:
         idx = self._next_batch()
         self.batches.append(idx)
         self.steps += 1
-        xb, yb = self.x[idx], self.y[idx]
-        if not isinstance(theta, np.ndarray) and array_api_compat.is_array_api_obj(theta):
-            xp = backend.namespace_of(theta)
-            device = array_api_compat.device(theta)
-            xb = xp.asarray(xb, dtype=theta.dtype, device=device)
-            yb = xp.asarray(yb, dtype=theta.dtype, device=device)
+        xb, yb = _like(theta, self.x[idx], self.y[idx])
         return self.loss_grad(theta, xb, yb)
 
     @property
@@ -315,6 +381,179 @@ class MinibatchGradient:
     def __repr__(self) -> str:
         return (f"MinibatchGradient(n={self.n}, batch_size={self.batch_size}, "
                 f"steps={self.steps})")
+
+
+def minibatch_descent(loss_grad: Callable, x, y, batch_size: int | None, start, epochs: int,
+                      optimizer="SGD", *, seed=0, loss: Callable | None = None,
+                      scheduler: Callable | None = None, **hyperparameters) -> Descent:
+    r"""``epochs`` epochs of minibatch descent on the data ``(x, y)``: :func:`descend`
+    with a fresh :class:`MinibatchGradient`.
+
+    ``batch_size=None`` is full-batch descent (one step per epoch), 1 is
+    stochastic gradient descent; ``seed`` sets the shuffling, ``scheduler`` is
+    stepped once per epoch. Returns the :class:`Descent` (``losses`` are
+    ``loss`` along the path, typically the *full-batch* loss).
+    """
+    g = MinibatchGradient(loss_grad, x, y, batch_size, seed=seed)
+    steps = _positive_int(epochs, "epochs", "minibatch_descent") * g.batches_per_epoch
+    return descend(g, start, optimizer, steps, loss=loss, scheduler=scheduler, **hyperparameters)
+
+
+def basin_counts(loss_grad: Callable, x, y, start, places: Mapping, sizes: Sequence, seeds,
+                 steps: int, radius: float = 1.5, **hyperparameters) -> Table:
+    r"""Where do minibatch runs end, by batch size? Counts over shuffling seeds.
+
+    Each run takes ``steps`` minibatch steps from ``start`` (plain SGD with
+    ``hyperparameters``); its end point is named after the first of
+    ``places`` (``{name: (phi0, phi1)}``) within ``radius`` of it, and
+    ``"elsewhere"`` otherwise. One row per batch size (``None``: full batch).
+    """
+    seeds = list(seeds)
+    names = list(places) + ["elsewhere"]
+    rows = []
+    for size in sizes:
+        counts = dict.fromkeys(names, 0)
+        for s in seeds:
+            g = MinibatchGradient(loss_grad, x, y, size, seed=s)
+            end = descend(g, start, "SGD", steps, **hyperparameters).path[-1]
+            counts[nearest_place(end, places, radius)] += 1
+        n = len(backend.to_numpy(x)) if size is None else size
+        rows.append([n] + [counts[k] for k in names])
+    return Table(["batch size", *names], rows,
+                 title=f"Where {len(seeds)} runs of {steps} steps end")
+
+
+def nearest_place(phi, places: Mapping, radius: float = 1.5) -> str:
+    """The name of the first of ``places`` (``{name: point}``) within ``radius``
+    of ``phi``, or ``"elsewhere"``."""
+    for name, p in places.items():
+        if math.hypot(*(np.asarray(phi, float) - np.asarray(p, float))) < radius:
+            return name
+    return "elsewhere"
+
+
+def paths_and_losses(surface, runs: Mapping, *, x=None, xlabel="step", title=None,
+                     figsize=(11, 4.2)):
+    """Paths on a loss map (left) beside the loss along each path (right, log scale).
+
+    ``runs`` is ``{label: Descent}`` (with ``losses``); ``x`` maps a run to its
+    horizontal axis (default: the step number). Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    from ..viz import loss_surface
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=figsize, width_ratios=[1.2, 1],
+                                   layout="constrained")
+    loss_surface(surface, {k: r.path for k, r in runs.items()}, ax=ax1, colorbar=False,
+                 title=title)
+    for c, (k, r) in enumerate(runs.items()):      # colours as on the map
+        t = np.arange(len(r.losses)) if x is None else x(r)
+        ax2.plot(t, r.losses, color=f"C{c + 1}", label=k)
+    ax2.set_yscale("log"); ax2.set_xlabel(xlabel); ax2.set_ylabel("loss E")
+    ax2.legend(fontsize="small")
+    return fig
+
+
+# ----------------------------------------------------------------------------
+# Momentum, as the slides write it
+# ----------------------------------------------------------------------------
+
+def _rates(eta, steps):
+    if np.ndim(eta) == 0:
+        return [float(eta)] * steps
+    eta = [float(e) for e in eta]
+    if len(eta) < steps:
+        raise ValueError(f"{len(eta)} learning rates for {steps} steps.")
+    return eta
+
+
+def heavy_ball(grad: Callable, w0, eta, mu: float, steps: int) -> np.ndarray:
+    r"""Slide text 004's momentum, from rest: the path :math:`\mathbf w_0, \dots, \mathbf w_k`.
+
+    .. math::
+
+        \mathbf w_t = \mathbf w_{t-1} - \eta_t\,\nabla E(\mathbf w_{t-1})
+                      + \mu\,(\mathbf w_{t-1} - \mathbf w_{t-2}),
+        \qquad \mathbf w_{-1} = \mathbf w_0 .
+
+    ``eta`` is a number, or one rate per step (a schedule :math:`\eta_t`).
+    The learning rate multiplies the *new gradient only*: it sits inside the
+    accumulated step, as in :func:`averaged`.
+    """
+    rates = _rates(eta, steps)
+    path = [np.asarray(w0, float)] * 2              # w_{-1} = w_0: at rest
+    for t in range(steps):
+        w, w_prev = path[-1], path[-2]
+        path.append(w - rates[t] * np.asarray(grad(w)) + mu * (w - w_prev))
+    return np.array(path[1:])
+
+
+def averaged(grad: Callable, w0, eta_avg, mu: float, steps: int) -> np.ndarray:
+    r"""Slide text 001's momentum, an average of scaled gradients, from :math:`\mathbf v_0 = 0`.
+
+    .. math::
+
+        \mathbf v_t = \mu\,\mathbf v_{t-1} + (1-\mu)\,\eta_t\,\nabla E(\mathbf w_{t-1}),
+        \qquad \mathbf w_t = \mathbf w_{t-1} - \mathbf v_t .
+
+    ``eta_avg`` is a number or one rate per step. For a constant rate this is
+    ``SGD(lr=(1 - mu) * eta_avg, momentum=mu)``. Under a schedule it is not:
+    here a new rate scales only the new gradient, while PyTorch's rate
+    multiplies the whole buffer :math:`\sum_s \mu^{t-s}\mathbf g_s` at once.
+    """
+    rates = _rates(eta_avg, steps)
+    w, v = np.asarray(w0, float), 0.0
+    path = [w]
+    for t in range(steps):
+        v = mu * v + (1 - mu) * rates[t] * np.asarray(grad(w))
+        w = w - v
+        path.append(w)
+    return np.array(path)
+
+
+def sutskever_nesterov(grad: Callable, w0, eta: float, mu: float, steps: int) -> np.ndarray:
+    r"""Nesterov momentum in Sutskever et al.'s form; returns the *look-ahead* points.
+
+    .. math::
+
+        \mathbf v_t = \mu\,\mathbf v_{t-1} - \eta\,\nabla E(\mathbf w_{t-1} + \mu\,\mathbf v_{t-1}),
+        \qquad \mathbf w_t = \mathbf w_{t-1} + \mathbf v_t,
+
+    and the returned row :math:`t` is :math:`\mathbf w_t + \mu\mathbf v_t`,
+    the point PyTorch's ``SGD(nesterov=True)`` stores as its parameters.
+    """
+    w, v = np.asarray(w0, float), 0.0
+    ahead = [w]
+    for _ in range(steps):
+        v = mu * v - eta * np.asarray(grad(w + mu * v))
+        w = w + v
+        ahead.append(w + mu * v)
+    return np.array(ahead)
+
+
+def torch_path(grad: Callable, optimizer: str, start, steps: int, lrs=None, **hyper) -> np.ndarray:
+    """``torch.optim``'s path, fed the same gradients ``grad(theta)`` (NumPy in, NumPy out).
+
+    ``lrs``, optional, sets the learning rate before each step (a schedule).
+    The gradient is evaluated on nnlearn's current backend, as :func:`descend`
+    evaluates it, so that the two paths see the same gradient function and
+    differ only by the optimizers' arithmetic.
+    """
+    import torch
+
+    b = backend.current()
+    phi = torch.tensor(np.asarray(start, float), dtype=torch.float64, requires_grad=True)
+    opt = getattr(torch.optim, optimizer)([phi], **hyper)
+    path = [phi.detach().clone()]
+    for t in range(steps):
+        if lrs is not None:
+            opt.param_groups[0]["lr"] = float(lrs[t])
+        g = np.asarray(backend.to_numpy(grad(b.asarray(phi.detach().numpy().copy()))), float)
+        phi.grad = torch.from_numpy(g)
+        opt.step()
+        path.append(phi.detach().clone())
+    return torch.stack(path).numpy()
 
 
 # ----------------------------------------------------------------------------
@@ -571,3 +810,361 @@ def termination_table(losses: Sequence[float], val_losses: Sequence[float] | Non
         add(f"validation loss up for {patience} epochs", e, best)
     return Table(["criterion", "stops at epoch", "keeps epoch", "training loss", "validation loss"],
                  rows, title="When each stopping rule ends the run", digits=digits)
+
+
+def stopping_study(histories: Sequence, *, patience: int = 3, min_delta: float = 0.0) -> Table:
+    r"""Early stopping against a fixed budget, over several recorded runs.
+
+    For each run (a :class:`nnlearn.train.History` with ``val_loss``), the
+    validation rule of :func:`termination_table` (stop after ``patience``
+    epochs without an improvement larger than ``min_delta``, keep the best
+    epoch so far) is compared with training for the whole recorded budget
+    and with the best epoch of the whole run (retrospective selection).
+    One row per run: the rule's stop and kept epoch, its validation loss,
+    the validation loss at the end of the budget, the best one, and whether
+    the rule kept a worse model than the full budget.
+    """
+    patience = _positive_int(patience, "patience", "stopping_study")
+    rows = []
+    for k, h in enumerate(histories):
+        V = [float(v) for v in h["val_loss"]]
+        stop, kept = _first_stall(V, patience, min_delta)
+        kept = kept if stop is not None else len(V)
+        best = int(np.argmin(V)) + 1
+        rows.append([k, "—" if stop is None else stop, kept, V[kept - 1], V[-1],
+                     f"{V[best - 1]:.4f} (epoch {best})",
+                     "worse" if V[kept - 1] > V[-1] else "not worse"])
+    return Table(["seed", "rule stops at", "keeps epoch", "val loss kept", f"val loss, epoch {len(V)}",
+                  "best val loss", "rule vs full budget"], rows, digits=4,
+                 title=f"Validation rule (patience {patience}, min_delta {min_delta:g}) "
+                       "against the whole budget")
+
+
+def restart_rates(loss: Callable, grad: Callable, settings: Mapping, n_restarts: int, steps: int,
+                  seed=0, threshold: float = 0.02, bounds=((-10.0, 10.0), (2.5, 22.5)),
+                  k_restarts=(8, 20)) -> Table:
+    r"""The fraction :math:`p` of random starts that reach the global minimum, per optimizer.
+
+    ``settings`` is ``{name: (optimizer, hyperparameters)}``. Every optimizer
+    gets the same ``n_restarts`` starts, drawn uniformly from ``bounds`` with
+    ``seed`` (as :func:`random_restarts` draws them); a run succeeds when its
+    final loss is below ``threshold``. The table gives :math:`\hat p`, its
+    standard error :math:`\sqrt{\hat p(1-\hat p)/n}`, and the chance that
+    :math:`k` restarts find the global minimum, :math:`1 - (1-\hat p)^k`.
+
+    All starts run at once: ``loss`` and ``grad`` must accept parameters of
+    shape ``(2, k)``, one column per start (the Gabor functions do), and the
+    optimizer must act on each coordinate separately (SGD, Adagrad, RMSprop,
+    Adam do), so that one run of :func:`descend` on the ``2k`` numbers is
+    ``k`` independent runs.
+
+    Attributes ``p`` (``{name: p̂}``) and ``successes`` (``{name: bool
+    array}``, one entry per start, the same starts in the same order for every
+    optimizer) are attached for paired comparisons.
+    """
+    n = _positive_int(n_restarts, "n_restarts", "restart_rates")
+    rng = _generator(seed, "restart_rates")
+    (a0, b0), (a1, b1) = bounds
+    starts = np.stack([rng.uniform(a0, b0, n), rng.uniform(a1, b1, n)])     # (2, n)
+
+    def many(theta):
+        xp = backend.namespace_of(theta)
+        return xp.reshape(grad(xp.reshape(theta, (2, n))), (2 * n,))
+
+    rows, p_hat, successes = [], {}, {}
+    for name, (opt, hyper) in settings.items():
+        end = descend(many, starts.reshape(-1), opt, steps, **hyper).path[-1].reshape(2, n)
+        final = np.asarray(backend.to_numpy(loss(backend.asarray(end))), float)
+        ok = final < threshold
+        p = float(ok.mean())
+        p_hat[name], successes[name] = p, ok
+        rows.append([name, round(p, 3), round(math.sqrt(p * (1 - p) / n), 3),
+                     *[round(1 - (1 - p) ** k, 3) for k in k_restarts]])
+    table = Table(["optimizer", f"p̂ ({n} starts)", "standard error",
+                   *[f"P(success), {k} restarts" for k in k_restarts]], rows, digits=3,
+                  title=f"Fraction of {n} random starts ending with E < {threshold:g}")
+    table.p, table.successes = p_hat, successes
+    return table
+
+
+# ----------------------------------------------------------------------------
+# The digits network, over seeds
+# ----------------------------------------------------------------------------
+
+def digits_run(split, make_optimizer: Callable, epochs: int = 10, seed: int = 0, hidden: int = 32,
+               **fit_options):
+    """One seeded run of the chapter's 64-``hidden``-10 ReLU network on the digits.
+
+    ``seed`` sets both the initial weights (:func:`nnlearn.backend.manual_seed`) and
+    the order of the minibatches (32 samples each), so two optimizers given
+    the same seed start from the same weights and see the same batches. A run
+    that diverges stops quietly (``history.diverged`` says where). Returns the
+    :class:`nnlearn.train.History`.
+    """
+    import warnings
+
+    from .. import losses, nn, train
+    from ..backend import manual_seed
+
+    manual_seed(int(seed))
+    model = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
+    optimizer = make_optimizer(model.parameters())
+    options = dict(batch_size=32, val_data=split.val, progress=False, on_divergence="stop")
+    options.update(fit_options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", train.DivergenceWarning)
+        return train.fit(model, losses.cross_entropy, optimizer, split.train, epochs=epochs,
+                         seed=int(seed), **options)
+
+
+def seeded_runs(split, make_optimizer: Callable, seeds=range(5), **options) -> list:
+    """:func:`digits_run` once per seed; a list of Histories."""
+    return [digits_run(split, make_optimizer, seed=s, **options) for s in seeds]
+
+
+# ----------------------------------------------------------------------------
+# Uncertainty of a comparison
+# ----------------------------------------------------------------------------
+
+def mean_interval(values, level: float = 0.95) -> tuple[float, float]:
+    r"""The mean of ``values`` and the half-width of its ``level`` confidence interval.
+
+    Half-width :math:`t_{n-1}\,s/\sqrt n`, with :math:`s` the sample standard
+    deviation (``ddof=1``) and :math:`t_{n-1}` Student's quantile: the
+    uncertainty of the *mean*, which shrinks as runs are added (unlike
+    :math:`s`, the spread of single runs).
+    """
+    from scipy import stats
+
+    v = np.asarray(values, float)
+    if v.size < 2:
+        raise ValueError(f"mean_interval needs at least 2 values, got {v.size}.")
+    half = stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size)
+    return float(v.mean()), float(half)
+
+
+def paired_interval(a, b, level: float = 0.95) -> tuple[float, float, float]:
+    r"""Mean of the paired differences :math:`a_i - b_i` and its ``level`` interval ``(lo, hi)``.
+
+    Pairing (the same seed, so the same initial weights and minibatches, for
+    both set-ups) removes the seed-to-seed variation that both runs share.
+    """
+    d = np.asarray(a, float) - np.asarray(b, float)
+    if d.shape != (d.size,) or d.size < 2:
+        raise ValueError("paired_interval needs two equally long sequences of at least 2 values.")
+    m, half = mean_interval(d, level)
+    return m, m - half, m + half
+
+
+def verdict(lo: float, hi: float, lower_a: str, lower_b: str) -> str:
+    """``lower_a`` if the interval of a − b lies below 0, ``lower_b`` if above,
+    otherwise ``"too close to call"``."""
+    if hi < 0:
+        return lower_a
+    if lo > 0:
+        return lower_b
+    return "too close to call"
+
+
+def _fmt(m, half, digits=2):
+    return f"{m:.{digits}g} ± {half:.1g}"
+
+
+def lr_regimes(runs: Mapping, epoch: int = -1) -> Table:
+    r"""Too small, about right, too large: one row per learning rate, over seeds.
+
+    ``runs`` is ``{label: [History, ...]}`` (one History per seed, recorded
+    with ``eval_train=True`` or not). Columns: runs diverged, and for the
+    others the training and validation loss at ``epoch`` as mean ± the
+    half-width of the 95% interval of the mean (2 significant digits).
+    """
+    rows = []
+    for label, hs in runs.items():
+        ok = [h for h in hs if not h.diverged and math.isfinite(h["loss"][epoch])
+              and h["loss"][epoch] < 10 * h.initial["loss"]]
+        cells = []
+        for key in ("loss", "val_loss"):
+            if len(ok) >= 2:
+                cells.append(_fmt(*mean_interval([h[key][epoch] for h in ok])))
+            else:
+                cells.append("—")
+        rows.append([label, f"{len(hs) - len(ok)} of {len(hs)}", *cells])
+    return Table(["run", "diverged", "training loss (mean ± 95% CI)", "validation loss"], rows,
+                 title="Last epoch, over seeds")
+
+
+def race_over_seeds(runs: Mapping, target: float) -> Table:
+    r"""A race repeated over seeds: epochs each (optimizer, learning rate) needs to reach ``target``.
+
+    ``runs`` is ``{(name, lr): [History, ...]}``, the Histories of the same
+    seeds in the same order for every entry (so the comparison is paired).
+    Each optimizer is represented by the learning rate with the fewest mean
+    epochs among those whose every run reached the target. The table gives,
+    per optimizer, how many of its runs at each rate reached the target, and
+    at its best rate the mean epochs with the 95% interval of the mean.
+
+    Attributes: ``best`` ``{name: lr}``, ``epochs`` ``{name: array}`` (at the
+    best rate, one per seed), ``fastest`` and ``runner_up`` (names),
+    ``differences`` ``{name: (mean, lo, hi)}`` of the paired extra epochs
+    against the fastest, ``difference`` the runner-up's, and ``verdict``
+    (``"<fastest> is faster"`` than the runner-up, or ``"too close to call"``).
+    The last columns give each optimizer's extra epochs against the fastest
+    with their 95% interval: "slower" when the interval lies above 0.
+    """
+    by_name: dict = {}
+    for (name, lr), hs in runs.items():
+        by_name.setdefault(name, {})[lr] = hs
+
+    def epochs(h):
+        t = steps_to_target([h.initial["loss"], *h["loss"]], target)
+        return math.inf if t is None or h.diverged else t
+
+    rows, best, ep = [], {}, {}
+    for name, per_lr in by_name.items():
+        counts = {lr: [epochs(h) for h in hs] for lr, hs in per_lr.items()}
+        reached = {lr: sum(math.isfinite(e) for e in c) for lr, c in counts.items()}
+        full = [lr for lr, c in counts.items() if reached[lr] == len(c)]
+        if full:
+            lr = min(full, key=lambda r: (np.mean(counts[r]), r))
+            best[name], ep[name] = lr, np.array(counts[lr], float)
+            cell = _fmt(*mean_interval(ep[name])) if np.ptp(ep[name]) else f"{ep[name][0]:g} ± 0"
+        else:
+            cell = "—"
+        rows.append([name, ", ".join(f"{lr:g}: {reached[lr]}/{len(counts[lr])}" for lr in per_lr),
+                     best.get(name, "—"), cell])
+    order = sorted(ep, key=lambda k: ep[k].mean())
+    fastest = order[0] if order else None
+    diffs = {}
+    for row in rows:
+        name = row[0]
+        if name not in ep:
+            row += ["—", "never reached at every rate"]
+            continue
+        d = ep[name] - ep[fastest]
+        m = float(d.mean())
+        diffs[name] = (m, m, m) if np.ptp(d) == 0 else paired_interval(ep[name], ep[fastest])
+        lo, hi = diffs[name][1:]
+        row += [f"{m:.1f} [{lo:.1f}, {hi:.1f}]",
+                "fastest" if name == fastest else "slower" if lo > 0 else "too close to call"]
+    table = Table(["optimizer", "runs reaching the target, per lr", "best lr",
+                   "epochs at best lr (mean ± 95% CI)", "extra epochs vs fastest [95% CI]",
+                   "verdict"], rows,
+                  title=f"Epochs to a training loss of {target:g}, over {len(next(iter(runs.values())))} seeds")
+    table.best, table.epochs, table.differences = best, ep, diffs
+    table.fastest = fastest
+    table.runner_up = order[1] if len(order) > 1 else None
+    table.difference, table.verdict = None, "too close to call"
+    if table.runner_up is not None:
+        table.difference = diffs[table.runner_up]
+        table.verdict = verdict(*table.difference[1:], "too close to call",
+                                f"{fastest} is faster")
+    return table
+
+
+def schedule_study(loss_grad: Callable, x, y, settings: Mapping, loss: Callable, loss_min: float, *,
+                   seeds=range(5), start=(0.0, 12.0), epochs: int = 40, batch_size: int = 5) -> Table:
+    r"""Constant rates against schedules: :math:`E - E^\star` at the end, for every seed.
+
+    ``settings`` is ``{name: (lr0, scheduler_factory or None)}``; each runs
+    ``epochs`` epochs of minibatch SGD from ``start`` for every shuffling seed.
+    The cells give :math:`E - E^\star` to 1 significant digit. Attribute
+    ``excess``: ``{name: array over seeds}``.
+    """
+    seeds = list(seeds)
+    excess = {}
+    for name, (lr0, sch) in settings.items():
+        excess[name] = np.array([
+            minibatch_descent(loss_grad, x, y, batch_size, start, epochs, seed=s, loss=loss,
+                              scheduler=sch, lr=lr0).losses[-1] - loss_min for s in seeds])
+    table = Table(["learning rate", *[f"seed {s}" for s in seeds]],
+                  [[k, *[f"{v:.0e}" for v in e]] for k, e in excess.items()],
+                  title=f"E − E* after {epochs} epochs, batches of {batch_size}")
+    table.excess = excess
+    return table
+
+
+def gradient_noise(loss_grad: Callable, x, y, theta, sizes: Sequence[int], draws: int = 20000,
+                   seed: int = 0) -> Table:
+    r"""How the spread of a minibatch gradient shrinks with the batch size :math:`B`.
+
+    A batch of :math:`B` of the :math:`N` samples drawn without replacement
+    gives a gradient whose covariance is that of one sample's gradient,
+    :math:`\Sigma_1`, times
+
+    .. math::
+
+        \frac{1}{B}\,\frac{N - B}{N - 1}
+
+    (sampling without replacement from a finite set); the spread
+    :math:`\sqrt{\operatorname{tr}\Sigma_B}` falls like :math:`1/\sqrt B` while
+    :math:`B \ll N`, and is 0 at :math:`B = N`. The table compares the spread
+    measured over ``draws`` random batches with that formula, beside the cost
+    of one step (:math:`B` sample gradients). Computed on the host (NumPy).
+    """
+    x, y = backend.to_numpy(x), backend.to_numpy(y)
+    theta = np.asarray(backend.to_numpy(theta), float)
+    n = len(x)
+    per_sample = np.array([np.asarray(backend.to_numpy(loss_grad(theta, x[i:i + 1], y[i:i + 1])))
+                           for i in range(n)])
+    sigma1 = math.sqrt(per_sample.var(axis=0).sum())       # population variance, 1/N
+    rng = np.random.default_rng(seed)
+    rows = []
+    for b in sizes:
+        b = _positive_int(b, "batch size", "gradient_noise")
+        idx = np.argsort(rng.random((draws, n)), axis=1)[:, :b]   # draws batches without replacement
+        g = per_sample[idx].mean(axis=1)
+        measured = math.sqrt(g.var(axis=0).sum())
+        predicted = sigma1 * math.sqrt((n - b) / (b * (n - 1))) if n > 1 else 0.0
+        rows.append([b, f"{measured:.2g}", f"{predicted:.2g}", b, math.ceil(n / b)])
+    return Table(["batch size B", "spread of ∇E_B (measured)", "formula", "sample gradients per step",
+                  "steps per epoch"], rows,
+                 title=f"Minibatch gradient noise at θ = ({theta[0]:g}, {theta[1]:g}), "
+                       f"{draws} batches each")
+
+
+def momentum_rate(eta: float, mu: float, lam: float, nesterov: bool = False) -> float:
+    r"""Per-step contraction factor of momentum on the quadratic :math:`E = \tfrac\lambda2 w^2`.
+
+    Heavy-ball momentum (``SGD(lr=eta, momentum=mu)``) on this quadratic is
+    the linear recursion :math:`w_{t+1} = (1 + \mu - \eta\lambda)\,w_t - \mu\,w_{t-1}`;
+    Nesterov's (``nesterov=True``) is
+    :math:`w_{t+1} = (1+\mu)(1-\eta\lambda)\,w_t - \mu(1-\eta\lambda)\,w_{t-1}`.
+    :math:`|w_t|` shrinks (or grows) like :math:`\rho^t`, with :math:`\rho` the
+    largest root, in size, of the characteristic polynomial
+    :math:`r^2 - a r + b` of the recursion, which this function returns. The
+    heavy ball converges exactly when :math:`0 < \eta\lambda < 2(1+\mu)` (for
+    :math:`0 \le \mu < 1`): momentum widens the stable range of the learning
+    rate from :math:`2/\lambda` to :math:`2(1+\mu)/\lambda`.
+    """
+    q = eta * lam
+    a, b = ((1 + mu) * (1 - q), mu * (1 - q)) if nesterov else (1 + mu - q, mu)
+    return float(np.max(np.abs(np.roots([1.0, -a, b]))))
+
+
+def batch_vs_minibatch(loss_grad: Callable, x, y, loss: Callable, start, *, batch_size: int,
+                       epochs: int, seeds=range(5), **hyperparameters) -> Table:
+    r"""Full-batch against minibatch descent, compared per step and per epoch.
+
+    Both run plain SGD with the same ``hyperparameters`` from ``start``; the
+    minibatch run once per shuffling seed. After ``epochs`` *steps* and after
+    ``epochs`` *epochs* (``N / batch_size`` times more minibatch steps), the
+    table gives the full-batch loss of each, the minibatch one as mean ± the
+    95% interval of the mean over seeds, and a verdict on the difference.
+    Attribute ``verdicts``: ``{"per step": ..., "per epoch": ...}``.
+    """
+    seeds = list(seeds)
+    full = minibatch_descent(loss_grad, x, y, None, start, epochs, loss=loss, **hyperparameters)
+    mini = [minibatch_descent(loss_grad, x, y, batch_size, start, epochs, seed=s, loss=loss,
+                              **hyperparameters) for s in seeds]
+    rows, verdicts = [], {}
+    for label, k in (("per step", epochs), ("per epoch", -1)):
+        f = float(full.losses[epochs])
+        m = np.array([float(r.losses[k]) for r in mini])
+        d, lo, hi = paired_interval(m, np.full_like(m, f))
+        verdicts[label] = verdict(lo, hi, "minibatch lower", "full batch lower")
+        rows.append([f"after {epochs} {'steps' if k == epochs else 'epochs'}", f"{f:.4f}",
+                     f"{m.mean():.4f} ± {mean_interval(m)[1]:.1g}", verdicts[label]])
+    table = Table(["", "full batch E", f"minibatch (B = {batch_size}) E, {len(seeds)} seeds",
+                   "verdict"], rows, title="The same learning rate, counted per step and per epoch")
+    table.verdicts = verdicts
+    return table

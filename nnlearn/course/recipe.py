@@ -12,10 +12,15 @@ Ensembles
     :func:`ensemble_probabilities` averages the class probabilities of several
     trained models.
 Reading results that carry error bars
-    :func:`bands_overlap` and :func:`band_table` apply the rule of
-    :mod:`nnlearn.experiment` (two results differ only when their
-    mean :math:`\pm 2\sigma` bands do not overlap) to numbers printed in a paper,
-    such as :data:`KORNFEIN2023_MAP`.
+    :func:`bands_overlap` and :func:`band_table` apply the conservative band
+    screen of :mod:`nnlearn.experiment` (do the mean :math:`\pm 2\sigma`
+    bands overlap?) to numbers printed in a paper, such as
+    :data:`KORNFEIN2023_MAP`; :func:`average_rows` and :func:`average_table`
+    give the uncertainty of its average rows.
+Selection and reporting
+    :func:`selection_and_report` splits the validation set into a half that
+    chooses and a half that reports; :func:`image_bootstrap` measures the
+    uncertainty that comes from the report images themselves.
 
 Predictions come back from :func:`nnlearn.train.predict` as NumPy arrays on
 the host, so the averaging here is host-side NumPy code.
@@ -23,6 +28,7 @@ the host, so the averaging here is host-side NumPy code.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple, Sequence
 
@@ -39,6 +45,13 @@ __all__ = [
     "KORNFEIN2023_MAP",
     "bands_overlap",
     "band_table",
+    "average_rows",
+    "average_table",
+    "selection_and_report",
+    "image_bootstrap",
+    "hastie_splits",
+    "train_hastie",
+    "hastie_runs",
 ]
 
 
@@ -317,3 +330,203 @@ def band_table(rows: Sequence[PublishedComparison], names=("A", "B"), digits: in
     columns += ["reported change %"] if reported else []
     return Table(columns + ["overlap"], out, digits=digits,
                  title=f"bands separate in {n_sep} of {len(out)} rows")
+
+
+# --------------------------------------------------------------------------
+# The published averages, re-read (A3): the uncertainty of an average
+# --------------------------------------------------------------------------
+
+def average_rows(rows: Sequence[PublishedComparison] = None) -> dict:
+    r"""The within- and cross-domain averages of the table, with the uncertainty of an average.
+
+    The slide prints an average row as :math:`\bar m \pm \overline{2\sigma}`: the
+    average of the rows' means and the average of the rows' :math:`2\sigma`. The
+    second number is the typical spread of *one row*, not the uncertainty of the
+    average. If the :math:`k` rows are independent estimates, the
+    :math:`2\sigma` of their mean is
+
+    .. math::
+
+        2\sigma_{\bar m} = \frac1k \sqrt{\sum_{i=1}^k (2\sigma_i)^2} ,
+
+    smaller by a factor between :math:`1/\sqrt k` and 1.
+
+    Returns
+    -------
+    dict
+        ``{"within-domain": {...}, "cross-domain": {...}}``, each with
+        ``rows`` (k), ``mean_a``, ``mean_b`` (the averages of the rows' means),
+        ``printed_a``, ``printed_b`` (the slide's ±), ``avg_two_sigma_a``,
+        ``avg_two_sigma_b`` (the average of the rows' 2σ) and
+        ``two_sigma_mean_a``, ``two_sigma_mean_b`` (2σ of the average).
+    """
+    rows = KORNFEIN2023_MAP if rows is None else rows
+    pairs = [r for r in rows if " → " in r.label]
+    printed = {r.label.split(" average")[0]: r for r in rows if " average" in r.label}
+    out = {}
+    for kind, same in (("within-domain", True), ("cross-domain", False)):
+        sel = [r for r in pairs if (r.label.split(" → ")[0] == r.label.split(" → ")[1]) == same]
+        k = len(sel)
+        sa = np.array([r.two_sigma_a for r in sel])
+        sb = np.array([r.two_sigma_b for r in sel])
+        p = printed.get(kind)
+        out[kind] = {
+            "rows": k,
+            "mean_a": float(np.mean([r.mean_a for r in sel])),
+            "mean_b": float(np.mean([r.mean_b for r in sel])),
+            "printed_a": None if p is None else p.two_sigma_a,
+            "printed_b": None if p is None else p.two_sigma_b,
+            "avg_two_sigma_a": float(sa.mean()),
+            "avg_two_sigma_b": float(sb.mean()),
+            "two_sigma_mean_a": float(np.sqrt(np.sum(sa**2)) / k),
+            "two_sigma_mean_b": float(np.sqrt(np.sum(sb**2)) / k),
+        }
+    return out
+
+
+def average_table(rows: Sequence[PublishedComparison] = None, digits: int = 3) -> Table:
+    """:func:`average_rows` as a table: the printed ± against the 2σ of an average."""
+    f = lambda x: f"{x:.{digits}f}"
+    body = []
+    for kind, a in average_rows(rows).items():
+        sep = a["mean_a"] + a["two_sigma_mean_a"] < a["mean_b"] - a["two_sigma_mean_b"]
+        body.append([kind, a["rows"], f"{f(a['mean_a'])} ± {f(a['two_sigma_mean_a'])}",
+                     f"{f(a['mean_b'])} ± {f(a['two_sigma_mean_b'])}",
+                     f"{f(a['avg_two_sigma_a'])} / {f(a['avg_two_sigma_b'])}",
+                     "no" if sep else "yes"])
+    return Table(["average", "rows", "baseline ± 2σ of the mean", "synthetic ± 2σ of the mean",
+                  "printed ± (average 2σ of a row)", "overlap"], body,
+                 title="the averages with the uncertainty of an average (rows independent)")
+
+
+# --------------------------------------------------------------------------
+# The chapter's splits: selection and reporting (C4)
+# --------------------------------------------------------------------------
+
+def selection_and_report(X, y, seed: int = 0):
+    r"""Split a validation set in two stratified halves: ``(selection, report)``.
+
+    Choosing on a set and then reporting that set's number is optimistic: the
+    best of 20 epochs (or of 8 learning rates) on the selection set is the
+    best partly by luck. The *selection* half chooses the learning rate and
+    each run's checkpoint; the *report* half, which no choice has seen, gives
+    the numbers that the comparisons are made on.
+    """
+    from ..data import train_val_test_split
+
+    (Xs, ys), (Xr, yr), _ = train_val_test_split(X, y, val_size=0.5, test_size=0, stratify=True,
+                                                 seed=seed)
+    return (Xs, ys), (Xr, yr)
+
+
+# --------------------------------------------------------------------------
+# The data's share of the uncertainty (B5)
+# --------------------------------------------------------------------------
+
+def image_bootstrap(correct_a, correct_b, level: float = 0.95, resamples: int = 10_000,
+                    seed: int = 0) -> tuple[float, float]:
+    r"""A bootstrap interval of an accuracy difference that resamples the *images*.
+
+    ``correct_a`` and ``correct_b`` are boolean arrays of shape
+    ``(seeds, images)``: which report images each seed's model of set-up A
+    (and B) gets right. The difference of the accuracies, averaged over the
+    seeds, is :math:`\Delta = \overline{c_B} - \overline{c_A}`. Drawing the
+    images again with replacement (the same draw for A and B, which saw the
+    same images) and recomputing :math:`\Delta` shows how much it would move
+    with another sample of images from the same source: the uncertainty in the
+    *data*, which the seeds do not measure.
+
+    Returns
+    -------
+    (low, high)
+        The percentile interval holding the middle ``level`` of the resampled
+        differences.
+    """
+    a = np.asarray(correct_a, dtype=float)
+    b = np.asarray(correct_b, dtype=float)
+    if a.ndim == 1:
+        a, b = a[None], b[None]
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"image_bootstrap: A and B must be scored on the same images, got {a.shape} "
+                         f"and {b.shape}")
+    per_image = b.mean(axis=0) - a.mean(axis=0)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, per_image.size, size=(resamples, per_image.size))
+    # rounded far below one image (1/n) so that float noise cannot decide whether 0 is inside
+    diffs = np.round(per_image[idx].mean(axis=1), 12)
+    lo, hi = np.quantile(diffs, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo) + 0.0, float(hi) + 0.0
+
+
+# --------------------------------------------------------------------------
+# The recipe on a second problem (workbook 08): Hastie et al.'s sphere
+# --------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def hastie_splits(n: int = 3000, seed: int = 0):
+    r"""``data.hastie_10_2(n, seed)``, split and standardized as in chapter 7.
+
+    60% training, 20% test, and the remaining 20% cut into a selection and a
+    report half (:func:`selection_and_report`); standardized with the training
+    statistics.
+
+    Returns
+    -------
+    (train, select, report, test)
+        Four ``(X, y)`` pairs.
+    """
+    from ..data import hastie_10_2
+    from ..train import standardized_split
+
+    X, y = hastie_10_2(n, seed=seed)
+    split, _ = standardized_split(X, y, val_size=0.2, test_size=0.2, seed=seed, stratify=True)
+    select, report = selection_and_report(*split.val, seed=seed)
+    return split.train, select, report, split.test
+
+
+def train_hastie(width: int = 64, depth: int = 1, lr: float = 3e-3, weight_decay: float = 0.0,
+                 epochs: int = 30, seed: int = 0, train_data=None):
+    """Chapter 7's skeleton on :func:`hastie_splits`: seed, build, train with AdamW, keep the
+    best epoch on the selection half. ``depth=0`` is logistic (softmax) regression.
+
+    Returns ``(model, history)``.
+    """
+    import nnlearn
+    from .. import losses, nn, optim
+    from ..train import fit
+    from .regularization import weight_decay_groups
+
+    tr, select, _, _ = hastie_splits()
+    nnlearn.manual_seed(seed)
+    layers, n_in = [], tr[0].shape[1]
+    for _ in range(depth):
+        layers += [nn.Linear(n_in, width), nn.ReLU()]
+        n_in = width
+    model = nn.Sequential(*layers, nn.Linear(n_in, 2))
+    opt = optim.AdamW(weight_decay_groups(model, weight_decay), lr=lr)
+    history = fit(model, losses.cross_entropy, opt, train_data or tr, epochs=epochs, batch_size=32,
+                  val_data=select, metrics=["accuracy"], seed=seed, early_stopping=epochs,
+                  progress=False)
+    return model, history
+
+
+def _hastie_seed(args, seed):
+    from .. import losses
+    from ..train import evaluate
+
+    width, depth, lr, weight_decay, epochs = args
+    model, _ = train_hastie(width, depth, lr, weight_decay, epochs, seed)
+    return evaluate(model, losses.cross_entropy, hastie_splits()[2], metrics=["accuracy"]), model
+
+
+@functools.lru_cache(maxsize=None)
+def hastie_runs(width: int = 64, depth: int = 1, lr: float = 3e-3, weight_decay: float = 0.0,
+                epochs: int = 30, seeds: tuple = (0, 1, 2, 3, 4), name: str | None = None):
+    """:func:`train_hastie` over ``seeds`` (in parallel, :func:`nnlearn.experiment.run_seeds`),
+    scored on the report half; the trained models are in ``.outputs``. Cached: the same
+    arguments return the same :class:`~nnlearn.experiment.SeedResults`.
+    """
+    from ..experiment import run_seeds
+
+    args = (width, depth, lr, weight_decay, epochs)
+    return run_seeds(functools.partial(_hastie_seed, args), seeds, name=name)

@@ -114,7 +114,7 @@ def _zero_like_model(model):
     from .._tensor import Tensor
 
     for p in model.parameters():
-        return Tensor(p.xp.zeros((), dtype=p._data.dtype, device=p.device))
+        return Tensor(p.xp.zeros((), dtype=p._data.dtype, device=p.backend.device))
     return Tensor(0.0)
 
 

@@ -5,7 +5,10 @@ Data sets (NumPy arrays; nothing downloads)
     Gabor model ``gabor``, ``gabor_grad``, ``gabor_loss``,
     ``gabor_loss_grad``, ``gabor_loss_surface`` (Prince),
     ``xor``, ``two_moons``, ``spirals``, ``blobs``, and
-    scikit-learn's handwritten ``digits``.
+    scikit-learn's handwritten ``digits``, and ``hastie_10_2`` (a sphere in
+    10 dimensions: a linear model is at chance, an MLP is not).
+Augmentation
+    ``augment.shift_images``, ``augment.pixel_shifts``.
 Splitting and preprocessing
     ``train_val_test_split``, ``StandardScaler``, ``Whitener``,
     ``one_hot``, ``to_class_indices``.
@@ -13,6 +16,7 @@ Minibatches
     ``DataLoader``, yielding ``nnlearn.Tensor`` batches on the current backend.
 """
 
+from . import augment
 from .datasets import blobs, digits, sinusoid, sinusoid_curve, spirals, two_moons, xor
 from .gabor_model import (
     GABOR_PHI,
@@ -24,6 +28,7 @@ from .gabor_model import (
     gabor_loss_grad,
     gabor_loss_surface,
 )
+from .hastie import hastie_10_2
 from .loader import DataLoader
 from .preprocessing import (
     Split,
@@ -50,6 +55,8 @@ __all__ = [
     "spirals",
     "blobs",
     "digits",
+    "hastie_10_2",
+    "augment",
     "Split",
     "train_val_test_split",
     "StandardScaler",

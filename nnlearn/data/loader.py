@@ -18,6 +18,22 @@ from ._checks import generator, is_array, num_rows, positive_int, same_length, u
 __all__ = ["DataLoader"]
 
 
+def index_batches(num_samples, batch_size, shuffle=False, drop_last=False, rng=None):
+    """The sample indices (NumPy int arrays) of each batch of one epoch.
+
+    In order, or in a fresh permutation drawn from ``rng`` (nnlearn's generator
+    when None) if ``shuffle``; the last, smaller batch is skipped if
+    ``drop_last``. Shared by this DataLoader and ``nnlearn.utils.data``'s.
+    """
+    if shuffle:
+        order = (rng if rng is not None else backend.rng()).permutation(num_samples)
+    else:
+        order = np.arange(num_samples)
+    stop = num_samples - num_samples % batch_size if drop_last else num_samples
+    for start in range(0, stop, batch_size):
+        yield order[start:start + batch_size]
+
+
 class DataLoader:
     r"""Iterate over ``(X, y)`` in minibatches of nnlearn Tensors.
 
@@ -90,12 +106,6 @@ class DataLoader:
             return self.num_samples // self.batch_size
         return math.ceil(self.num_samples / self.batch_size)
 
-    def _order(self):
-        if not self.shuffle:
-            return np.arange(self.num_samples)
-        rng = self._rng if self._rng is not None else backend.rng()
-        return rng.permutation(self.num_samples)
-
     def __iter__(self):
         from .._tensor import _result
 
@@ -104,9 +114,8 @@ class DataLoader:
         def tensor(arr):  # a batch stays on the loader's backend, whatever is current now
             return _result(arr, b_, xp, "", (), False)
 
-        order = self._order()
-        for b in range(len(self)):
-            idx = b_.asarray(order[b * self.batch_size:(b + 1) * self.batch_size])
+        for idx in index_batches(self.num_samples, self.batch_size, self.shuffle, self.drop_last, self._rng):
+            idx = b_.asarray(idx)
             xb = tensor(xp.take(self.X, idx, axis=0))
             if self.y is None:
                 yield xb

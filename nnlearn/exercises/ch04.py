@@ -3,6 +3,8 @@
 Each reference is computed from the update rules the chapter states, not typed in.
 """
 
+import functools
+
 import numpy as np
 
 from .core import ArrayExercise, ChoiceExercise, FunctionExercise, Mistake, NumberExercise
@@ -89,6 +91,81 @@ def _fate(eta, lam):
 _CURVATURES_47 = np.array([1.0, 25.0])
 
 
+
+# --------------------------------------------------------------------------
+# 4.8: one step of Adam
+# --------------------------------------------------------------------------
+
+def _adam_step(theta, m, v, g, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    m_hat = m / (1 - beta1**t)
+    v_hat = v / (1 - beta2**t)
+    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def _adam_inputs(rng):
+    t = int(rng.integers(1, 50))
+    return {"theta": rng.normal(size=3), "m": 0.1 * rng.normal(size=3),
+            "v": rng.uniform(0.01, 1.0, size=3), "g": rng.normal(size=3), "t": t,
+            "lr": float(rng.uniform(1e-3, 0.1)), "beta1": float(rng.uniform(0.5, 0.95)),
+            "beta2": float(rng.uniform(0.9, 0.9999)), "eps": float(rng.uniform(1e-3, 0.1))}
+
+
+def _adam_no_correction(theta, m, v, g, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    return theta - lr * m / (np.sqrt(v) + eps), m, v
+
+
+def _adam_eps_inside(theta, m, v, g, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g**2
+    return theta - lr * (m / (1 - beta1**t)) / np.sqrt(v / (1 - beta2**t) + eps), m, v
+
+
+def _adam_previous_t(theta, m, v, g, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    return _adam_step(theta, m, v, g, t + 1, lr, beta1, beta2, eps)
+
+
+def _adam_plain_g(theta, m, v, g, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * np.abs(g)
+    return theta - lr * (m / (1 - beta1**t)) / (np.sqrt(v / (1 - beta2**t)) + eps), m, v
+
+
+# --------------------------------------------------------------------------
+# 4.9 and 4.10: momentum at the matched learning rate against plain SGD, 5 seeds
+# --------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def _momentum_differences():
+    """Final training loss, momentum (lr 0.03, μ 0.9) minus plain (lr 0.3), seeds 0-4, 5 epochs."""
+    from .. import optim, train
+    from ..course.paths import digits_run
+    from ..data import digits
+
+    split, _ = train.standardized_split(*digits(), seed=0)
+    last = lambda make, s: float(digits_run(split, make, epochs=5, seed=s)["loss"][-1])
+    return tuple(last(lambda p: optim.SGD(p, lr=0.03, momentum=0.9), s)
+                 - last(lambda p: optim.SGD(p, lr=0.3), s) for s in range(5))
+
+
+def _interval(quantile=None, ddof=1, se=True):
+    from scipy import stats
+
+    d = np.array(_momentum_differences())
+    q = stats.t.ppf(0.975, d.size - 1) if quantile is None else quantile
+    half = q * d.std(ddof=ddof) / (np.sqrt(d.size) if se else 1.0)
+    return np.array([d.mean(), d.mean() - half, d.mean() + half])
+
+
+def momentum_verdict() -> str:
+    """The letter of exercise 4.10 that the interval of 4.9 supports (for the tests)."""
+    _, lo, hi = _interval()
+    return "a" if lo <= 0 <= hi else ("b" if hi < 0 else "c")
+
+
 EXERCISES = [
     ArrayExercise(
         id="4.1",
@@ -149,21 +226,21 @@ EXERCISES = [
         title="predict the size of Adam's first step",
         options={
             "a": "η |g₁|",
-            "b": "η, whatever g₁ is",
-            "c": "(1 − β₁) η |g₁|",
-            "d": "η (1 − β₁)/√(1 − β₂) ≈ 3.16 η",
+            "b": "(1 − β₁) η |g₁|",
+            "c": "η (1 − β₁)/√(1 − β₂) ≈ 3.16 η",
+            "d": "η, whatever g₁ is",
         },
-        reference="b",
+        reference="d",
         hint="Compute m̂₁ and v̂₁ from the algorithm box, then their ratio.",
         mistakes=[
             Mistake("a", "That is plain gradient descent's step. Adam divides by √v̂, which has "
                     "the size of the gradient."),
-            Mistake("c", "That is η m₁ without the bias correction and without the division "
+            Mistake("b", "That is η m₁ without the bias correction and without the division "
                     "by √v̂."),
-            Mistake("d", "That is the first step without bias correction; with it, m̂₁ and v̂₁ "
-                    "are the gradient and its square."),
+            Mistake("c", "That is the first step without bias correction; the algorithm box "
+                    "divides m₁ and v₁ by (1 − β₁) and (1 − β₂) first."),
         ],
-        solution='answer_4_3 = "b"',
+        solution='answer_4_3 = "d"',
     ),
     FunctionExercise(
         id="4.4",
@@ -198,20 +275,23 @@ EXERCISES = [
         title="find the mistake in an RMSProp step",
         options={
             "a": "eps should be inside the square root.",
-            "b": "v must average the squared gradient, g ** 2.",
-            "c": "alpha and 1 - alpha are swapped.",
+            "b": "alpha and 1 - alpha are swapped.",
+            "c": "v must average the squared gradient, g ** 2.",
             "d": "The learning rate should multiply v, not the step.",
         },
-        reference="b",
-        hint="Where can a square root of a negative number come from?",
+        reference="c",
+        hint=("Run the student's loop and print v after every step, then compare each line of "
+              "the function with the algorithm box."),
         mistakes=[
-            Mistake("a", "Where ε goes is a convention (Keras puts it inside, PyTorch outside); "
-                    "either way the result would be finite. Look at what v averages."),
-            Mistake("c", "alpha multiplies the old average and 1 − alpha the new term, as in the "
-                    "algorithm box. Look at what the new term is."),
-            Mistake("d", "The learning rate scales the step, as written. Look at what v averages."),
+            Mistake("a", "Where ε goes is a convention (Keras puts it inside the root, PyTorch "
+                    "outside); moving it changes the step by about ε, far too little to turn a "
+                    "number into nan."),
+            Mistake("b", "alpha multiplies the old average and 1 − alpha the new term, as in the "
+                    "algorithm box, so that line's weights are right."),
+            Mistake("d", "The algorithm box also multiplies the step by the learning rate; "
+                    "scaling by a positive number cannot produce a nan."),
         ],
-        solution='answer_4_5 = "b"',
+        solution='answer_4_5 = "c"',
     ),
     ChoiceExercise(
         id="4.6",
@@ -245,5 +325,73 @@ EXERCISES = [
                     "curvature with the limit separately, do not add them."),
         ],
         solution="answer_4_7 = 2 / 25",
+    ),
+    FunctionExercise(
+        id="4.8",
+        title="write one step of Adam, with bias correction",
+        reference=_adam_step,
+        inputs=_adam_inputs,
+        output_names=("theta_new", "m_new", "v_new"),
+        n=None,
+        hint=("Four lines from the algorithm box: update m and v with the new gradient, correct "
+              "each with the current step number t, then move θ."),
+        mistakes=[
+            Mistake(_adam_no_correction, "The averages start at zero; the algorithm box divides "
+                    "m by (1 − β₁ᵗ) and v by (1 − β₂ᵗ) before they are used."),
+            Mistake(_adam_eps_inside, "PyTorch's Adam adds ε outside the square root."),
+            Mistake(_adam_previous_t, "Use the step number t as given: the first step has t = 1."),
+            Mistake(_adam_plain_g, "v is an average of the squared gradient, not of its size."),
+        ],
+        solution=("def adam_step(theta, m, v, g, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):\n"
+                  "    m = beta1 * m + (1 - beta1) * g\n"
+                  "    v = beta2 * v + (1 - beta2) * g**2\n"
+                  "    m_hat = m / (1 - beta1**t)\n"
+                  "    v_hat = v / (1 - beta2**t)\n"
+                  "    return theta - lr * m_hat / (np.sqrt(v_hat) + eps), m, v"),
+    ),
+    ArrayExercise(
+        id="4.9",
+        title="momentum against plain SGD over 5 seeds: mean paired difference and its 95% interval",
+        reference=_interval,
+        rtol=0.05,
+        atol=5e-5,
+        hint=("Pair the runs by seed, take the five differences momentum − plain, then "
+              "mean ± t·s/√5 with s their sample standard deviation (ddof=1)."),
+        mistakes=[
+            Mistake(lambda: -_interval()[[0, 2, 1]], "Subtract in the order asked: momentum minus "
+                    "plain."),
+            Mistake(lambda: _interval(quantile=1.959963984540054), "With 5 seeds the quantile is "
+                    "Student's t with 4 degrees of freedom, not the normal distribution's."),
+            Mistake(lambda: _interval(se=False), "That interval uses the spread of single "
+                    "differences; the uncertainty of their mean is smaller by √5."),
+            Mistake(lambda: _interval(ddof=0), "Use the sample standard deviation, which divides "
+                    "by n − 1 (ddof=1)."),
+        ],
+        solution=("from scipy import stats\n"
+                  "def last(make, s):\n"
+                  "    return digits_run(split, make, epochs=5, seed=s)['loss'][-1]\n"
+                  "d = np.array([last(lambda p: optim.SGD(p, lr=0.03, momentum=0.9), s)\n"
+                  "              - last(lambda p: optim.SGD(p, lr=0.3), s) for s in range(5)])\n"
+                  "half = stats.t.ppf(0.975, 4) * d.std(ddof=1) / np.sqrt(5)\n"
+                  "answer_4_9 = np.array([d.mean(), d.mean() - half, d.mean() + half])"),
+    ),
+    ChoiceExercise(
+        id="4.10",
+        title="read the interval of exercise 4.9",
+        options={
+            "a": "too close to call: neither clearly faster nor clearly slower here",
+            "b": "momentum trains faster",
+            "c": "plain SGD trains faster",
+            "d": "they are the same method, so the difference is exactly 0",
+        },
+        reference="a",
+        hint="Where does 0 lie relative to your interval?",
+        mistakes=[
+            Mistake("b", "A faster momentum run needs the whole interval below 0. Is it?"),
+            Mistake("c", "A faster plain run needs the whole interval above 0. Is it?"),
+            Mistake("d", "Momentum and plain SGD take different paths (compare two runs); an "
+                    "interval that contains 0 does not show that a difference is 0."),
+        ],
+        solution='answer_4_10 = "a"',
     ),
 ]

@@ -104,11 +104,17 @@ def early_stopping_epochs(val_loss, patience, min_delta):
 
 
 def _inputs_6_10(rng):
-    n = int(rng.integers(15, 40))
-    t = np.arange(n)
-    curve = 1.0 / (1 + 0.3 * t) + 0.004 * t + rng.normal(0, 0.01, size=n)
-    return {"val_loss": curve, "patience": int(rng.integers(2, 6)),
-            "min_delta": float(rng.choice([0.003, 0.01, 0.02]))}
+    patience = int(rng.integers(2, 6))
+    min_delta = float(rng.choice([0.003, 0.01, 0.02]))
+    # A validation curve in three parts: a descent whose every step improves by more than
+    # any min_delta, a slow creep (longer than the patience, by less than min_delta in all),
+    # then a noisy rise. Each creep epoch improves on the best only if min_delta is ignored,
+    # so honouring min_delta changes the answer on every draw.
+    descent = 1.0 - np.cumsum(rng.uniform(0.03, 0.08, size=int(rng.integers(5, 15))))
+    creep = descent[-1] - 0.9 * min_delta * np.arange(1, patience + 3) / (patience + 2)
+    rise = creep[-1] + np.cumsum(rng.uniform(0.0, 0.01, size=int(rng.integers(5, 20))))
+    return {"val_loss": np.concatenate([descent, creep, rise]), "patience": patience,
+            "min_delta": min_delta}
 
 
 EXERCISES = [

@@ -1,14 +1,14 @@
 """Exercises of chapter 7, a recipe for training (``notebooks/07_recipe.md``).
 
 Each reference is computed from the formula the chapter derives, or by the
-rule nnlearn applies (``bands_overlap``), not typed in.
+test nnlearn applies (``experiment.welch``, ``experiment.paired``), not typed in.
 """
 
 import math
 
 import numpy as np
 
-from ..course.recipe import bands_overlap
+from .. import experiment
 from .core import ChoiceExercise, FunctionExercise, Mistake, TableExercise
 
 # 7.1: the loss of a uniform prediction over C classes
@@ -34,10 +34,23 @@ def _baselines(**changes):
 CURVE_TRAIN = [2.31, 0.92, 0.41, 0.22, 0.12, 0.07, 0.04, 0.02, 0.01]
 CURVE_VAL = [2.30, 0.95, 0.52, 0.41, 0.40, 0.44, 0.50, 0.57, 0.63]
 
-# 7.4: two results, mean and 2σ over five seeds
+# 7.4: two results, mean and 2σ over five independent seeds each
 _A, _A2S = 0.912, 0.020
 _B, _B2S = 0.931, 0.012
-_BANDS_REF = "c" if bands_overlap(_A, _A2S, _B, _B2S) else ("a" if _B > _A else "d")
+
+
+def _welch_summary(m_a, s_a, m_b, s_b, n=5, level=0.95):
+    """Welch's interval of m_b − m_a from means and sample standard deviations."""
+    from scipy import stats
+
+    va, vb = s_a**2 / n, s_b**2 / n
+    df = (va + vb) ** 2 / (va**2 / (n - 1) + vb**2 / (n - 1))
+    h = stats.t.ppf((1 + level) / 2, df) * math.sqrt(va + vb)
+    return m_b - m_a - h, m_b - m_a + h
+
+
+_LO, _HI = _welch_summary(_A, _A2S / 2, _B, _B2S / 2)
+_INTERVAL_REF = "d" if (_LO > 0 or _HI < 0) else "b"
 
 
 # 7.5: the ensemble's class = argmax of the average probability
@@ -86,6 +99,60 @@ _FLAWS = {
 
 def _flaws(**changes):
     return {**_FLAWS, **changes}
+
+
+# 7.7: Welch's interval of a difference of means, and its likely mistakes
+def _welch_interval(a, b):
+    w = experiment.welch(a, b)
+    return w["difference"], w["ci"][0], w["ci"][1]
+
+
+def _two_samples(rng):
+    na, nb = int(rng.integers(4, 9)), int(rng.integers(4, 9))
+    return {"a": rng.normal(0.90, rng.uniform(0.005, 0.03), na),
+            "b": rng.normal(0.91, rng.uniform(0.005, 0.03), nb)}
+
+
+def _interval(a, b, ddof=1, quantile=None, half=lambda se, sd: se):
+    from scipy import stats
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    va, vb = a.var(ddof=ddof) / len(a), b.var(ddof=ddof) / len(b)
+    se = math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    q = stats.t.ppf(0.975, df) if quantile is None else quantile
+    d = b.mean() - a.mean()
+    h = q * half(se, math.sqrt(a.var(ddof=1) + b.var(ddof=1)))
+    return d, d - h, d + h
+
+
+def _band_interval(a, b):
+    return _interval(a, b, half=lambda se, sd: sd)
+
+
+def _normal_interval(a, b):
+    return _interval(a, b, quantile=1.959963984540054)
+
+
+def _ddof0_interval(a, b):
+    return _interval(a, b, ddof=0)
+
+
+def _swapped_interval(a, b):
+    return _welch_interval(b, a)
+
+
+# 7.8: five paired seeds
+_SEEDS_A = [0.962, 0.971, 0.958, 0.966, 0.969]
+_SEEDS_B = [0.968, 0.975, 0.966, 0.969, 0.977]
+_PAIRED_RAW = experiment.paired(_SEEDS_A, _SEEDS_B)
+_WELCH = experiment.welch(_SEEDS_A, _SEEDS_B)
+_PAIRED = {"mean_difference": _PAIRED_RAW["difference"], "se": _PAIRED_RAW["se"],
+           "low": _PAIRED_RAW["ci"][0], "high": _PAIRED_RAW["ci"][1]}
+
+
+def _paired_table(**changes):
+    return {**_PAIRED, **changes}
 
 
 EXERCISES = [
@@ -175,20 +242,21 @@ EXERCISES = [
         title="is the difference between two mean ± 2σ results real?",
         options={
             "a": "B is better, because its mean is higher.",
-            "b": "B is better, because the difference of the means is larger than B's 2σ.",
-            "c": "The two cannot be told apart, because the bands overlap.",
-            "d": "A is better, because its larger spread lets it reach higher.",
+            "b": "The two cannot be told apart, because the bands of single runs overlap.",
+            "c": "A is better, because its larger spread lets it reach higher.",
+            "d": "B is better: the 95% confidence interval of the difference of the means "
+                 "excludes 0, although single runs of A and B can score alike.",
         },
-        reference=_BANDS_REF,
-        hint="Write down each band, mean − 2σ to mean + 2σ, and see whether they overlap.",
+        reference=_INTERVAL_REF,
+        hint="Turn each 2σ into a σ, then into the standard error of the difference of two "
+             "means of five runs, and build the interval.",
         mistakes=[
-            Mistake("a", "A higher mean is only the start: compare the difference with the "
-                    "seed-to-seed spread of both set-ups."),
-            Mistake("b", "That compares the difference with one spread only; the bands are "
-                    "separate only when it exceeds 2σ_A + 2σ_B."),
-            Mistake("d", "A larger spread means less certainty about A, not a better set-up."),
+            Mistake("a", "A higher mean is only the start: how precisely are the two means known?"),
+            Mistake("b", "The bands describe where single runs fall; a difference of means is "
+                    "judged by its standard error, which is smaller by a factor √n."),
+            Mistake("c", "A larger spread means less certainty about A, not a better set-up."),
         ],
-        solution='answer_7_4 = "c"',
+        solution='answer_7_4 = "d"',
     ),
     FunctionExercise(
         id="7.5",
@@ -244,5 +312,67 @@ EXERCISES = [
                   "              \"test_set_kept_for_the_end\": \"no\",\n"
                   "              \"spread_measured\": \"no\",\n"
                   "              \"same_split_and_preprocessing\": \"yes\"}"),
+    ),
+    FunctionExercise(
+        id="7.7",
+        title="welch_interval: the difference of two means and its 95% interval",
+        reference=_welch_interval,
+        inputs=_two_samples,
+        trials=3,
+        n=None,
+        rtol=1e-6,
+        output_names=("difference", "low", "high"),
+        hint="The interval is the difference ± a t quantile times the standard error of the "
+             "difference; each mean's variance is σ²/n.",
+        mistakes=[
+            Mistake(_band_interval, "Your half-width uses σ, the spread of single runs; the "
+                    "uncertainty of a mean is σ/√n."),
+            Mistake(_normal_interval, "With a handful of seeds the quantile comes from Student's "
+                    "t with the Welch–Satterthwaite degrees of freedom, not the normal's 1.96."),
+            Mistake(_ddof0_interval, "Use the sample standard deviation (ddof=1)."),
+            Mistake(_swapped_interval, "The difference is b minus a."),
+        ],
+        solution=("from scipy import stats\n\n"
+                  "def welch_interval(a, b):\n"
+                  "    a, b = np.asarray(a, float), np.asarray(b, float)\n"
+                  "    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)\n"
+                  "    se = np.sqrt(va + vb)\n"
+                  "    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))\n"
+                  "    d = b.mean() - a.mean()\n"
+                  "    h = stats.t.ppf(0.975, df) * se\n"
+                  "    return d, d - h, d + h"),
+    ),
+    TableExercise(
+        id="7.8",
+        title="a paired comparison of five seeds",
+        reference=_PAIRED,
+        digits=3,
+        hint="Work with the five differences d_i = B_i − A_i, as one sample.",
+        row_hints={
+            "mean_difference": "Average the five per-seed differences.",
+            "se": "The standard error of a mean of five differences: their sample standard "
+                  "deviation over √5.",
+            "low": "The mean difference minus the t quantile with 4 degrees of freedom times "
+                   "the standard error.",
+            "high": "The mean difference plus the same half-width.",
+        },
+        mistakes=[
+            Mistake(_paired_table(se=_WELCH["se"], low=_WELCH["ci"][0], high=_WELCH["ci"][1]),
+                    "Rows se, low, high: that is Welch's test, which treats the runs as "
+                    "independent; here the seeds are shared, so pair them."),
+            Mistake(_paired_table(low=_PAIRED_RAW["difference"] - 1.96 * _PAIRED_RAW["se"],
+                                  high=_PAIRED_RAW["difference"] + 1.96 * _PAIRED_RAW["se"]),
+                    "Rows low, high: with five differences the quantile comes from Student's t "
+                    "with 4 degrees of freedom, not the normal's 1.96."),
+            Mistake(_paired_table(se=_PAIRED_RAW["se"] * math.sqrt(5)),
+                    "Row se: that is the spread of the differences; the mean of five is known "
+                    "√5 times better."),
+        ],
+        solution=("a = np.array([0.962, 0.971, 0.958, 0.966, 0.969])\n"
+                  "b = np.array([0.968, 0.975, 0.966, 0.969, 0.977])\n"
+                  "from nnlearn import experiment\n"
+                  "t = experiment.paired(a, b)\n"
+                  "answer_7_8 = {\"mean_difference\": t[\"difference\"], \"se\": t[\"se\"],\n"
+                  "              \"low\": t[\"ci\"][0], \"high\": t[\"ci\"][1]}"),
     ),
 ]

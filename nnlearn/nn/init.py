@@ -77,6 +77,8 @@ __all__ = [
     "kaiming_normal_",
     "lecun_uniform_",
     "lecun_normal_",
+    "trunc_normal_",
+    "orthogonal_",
     "default_linear_variance",
 ]
 
@@ -285,6 +287,65 @@ def normal_(tensor, mean=0.0, std=1.0):
     if std < 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}.")
     return _fill(tensor, backend.rng().normal(mean, std, size=_shape(tensor)))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    r"""Fill ``tensor`` with draws from :math:`\mathcal{N}(\text{mean}, \text{std}^2)`
+    truncated to :math:`[a, b]` (the bounds are in the same units as the values,
+    as in PyTorch, not in standard deviations).
+
+    Sampled by inverting the CDF, as PyTorch does: with
+    :math:`\Phi` the standard normal CDF, :math:`\alpha = \Phi((a-\mu)/\sigma)`
+    and :math:`\beta = \Phi((b-\mu)/\sigma)`, draw
+    :math:`u \sim \mathcal{U}(\alpha, \beta)` and return
+    :math:`\mu + \sigma\,\Phi^{-1}(u)`. The result has a smaller variance than
+    :math:`\sigma^2` (about :math:`0.774\,\sigma^2` for the default
+    :math:`\pm 2\sigma`), which is why Keras' ``lecun_normal`` rescales it.
+
+    Example: ``trunc_normal_(w, std=0.02)`` (the initialization of ViT and GPT-2).
+    """
+    from scipy.special import ndtr, ndtri
+
+    if std < 0:
+        raise ValueError(f"trunc_normal_: std must be non-negative, got {std}.")
+    if not a < b:
+        raise ValueError(f"trunc_normal_: expected a < b, got a={a}, b={b}.")
+    if std == 0:
+        return _fill(tensor, np.full(_shape(tensor), min(max(mean, a), b)))
+    lo, hi = ndtr((a - mean) / std), ndtr((b - mean) / std)
+    u = backend.rng().uniform(lo, hi, size=_shape(tensor))
+    return _fill(tensor, np.clip(mean + std * ndtri(u), a, b))
+
+
+def orthogonal_(tensor, gain=1.0):
+    r"""Fill ``tensor`` with a (semi-)orthogonal matrix times ``gain``.
+
+    Saxe, McClelland & Ganguli (2014), *Exact solutions to the nonlinear
+    dynamics of learning in deep linear neural networks*, ICLR. The tensor is
+    viewed as a matrix of ``shape[0]`` rows (the other dimensions flattened);
+    a Gaussian matrix is factored :math:`A = QR` and
+    :math:`Q\operatorname{diag}(\operatorname{sign} R_{ii})` kept (the sign fix
+    makes :math:`Q` uniformly distributed over orthogonal matrices). Its rows
+    (if there are fewer rows than columns) or columns are orthonormal, so
+    every singular value is ``gain``: a product of such layers neither grows
+    nor shrinks a signal. As ``torch.nn.init.orthogonal_``.
+
+    Example: ``orthogonal_(w)``; ``orthogonal_(w, gain=calculate_gain("relu"))``.
+    """
+    shape = _shape(tensor)
+    if len(shape) < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if math.prod(shape) == 0:
+        return tensor
+    rows, cols = shape[0], math.prod(shape[1:])
+    flat = backend.rng().normal(0.0, 1.0, size=(rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (gain * q).reshape(shape))
 
 
 # --------------------------------------------------------------------------

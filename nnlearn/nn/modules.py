@@ -19,8 +19,12 @@ gradients that autodiff produces.
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
+import warnings
+from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 from typing import Iterator
+
+import numpy as np
 
 from .. import backend as _backend
 from .. import losses as _losses
@@ -29,17 +33,28 @@ from .._tensor import Tensor, linear
 __all__ = [
     "Parameter",
     "Module",
+    "RemovableHandle",
     "Sequential",
+    "ModuleList",
+    "ModuleDict",
     "Linear",
+    "Embedding",
     "ReLU",
+    "LeakyReLU",
+    "GELU",
     "Tanh",
     "Sigmoid",
+    "Softmax",
+    "LogSoftmax",
     "Identity",
     "Flatten",
     "Dropout",
     "BatchNorm1d",
+    "LayerNorm",
     "MSELoss",
+    "L1Loss",
     "CrossEntropyLoss",
+    "NLLLoss",
     "BCELoss",
     "BCEWithLogitsLoss",
 ]
@@ -62,6 +77,12 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + Tensor.__repr__(self)
 
 
+def _F():
+    from . import functional
+
+    return functional
+
+
 def _to_tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -69,6 +90,196 @@ def _to_tensor(x) -> Tensor:
 def _addindent(text: str, spaces: int) -> str:
     lines = text.split("\n")
     return lines[0] + "".join("\n" + " " * spaces + line for line in lines[1:])
+
+
+def _check_size(layer: str, name: str, v, shape) -> None:
+    """A layer size: an int (TypeError otherwise) that is not negative
+    (RuntimeError, PyTorch's type and message, with the argument named)."""
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+        raise TypeError(f"{layer}: {name} must be an int, not {type(v).__name__} ({v!r})")
+    if v < 0:
+        raise RuntimeError(
+            f"Trying to create tensor with negative dimension {v}: {list(shape)} "
+            f"({layer}'s {name} is {v}; a layer size must be >= 0)"
+        )
+
+
+def _check_number(layer: str, name: str, v, lo=None, hi=None, *, allow_none=False) -> None:
+    """A real-valued argument in ``[lo, hi]`` (TypeError / ValueError)."""
+    if v is None and allow_none:
+        return
+    if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool):
+        raise TypeError(f"{layer}: {name} must be a number{' or None' if allow_none else ''}, "
+                        f"not {type(v).__name__} ({v!r})")
+    if (lo is not None and not v >= lo) or (hi is not None and not v <= hi):
+        rng = f"in [{lo}, {hi}]" if hi is not None else f">= {lo}"
+        raise ValueError(f"{layer}: {name} must be {rng}, got {v!r}")
+
+
+def _raw(t):
+    """The backend array behind a Tensor."""
+    return t._data
+
+
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class RemovableHandle:
+    """Returned by ``register_forward_hook``: ``handle.remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict, hook):
+        if not callable(hook):
+            raise TypeError(f"a hook must be a function, got {type(hook).__name__}")
+        self.hooks, self.id = hooks, RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def _state_value(name, value, t):
+    """``value`` converted to the backend and dtype of ``t``, or ValueError
+    naming ``name``; nothing is written."""
+    if isinstance(value, Tensor):
+        value = _raw(value)
+    try:
+        host = _backend.to_numpy(value)
+        host = np.asarray(host)
+    except Exception as e:  # anything that is not array-like
+        raise ValueError(f"While copying the parameter named \"{name}\", expected a Tensor or array "
+                         f"from checkpoint but received {type(value).__name__} ({e})") from None
+    if host.dtype.kind not in "biuf":
+        what = "complex values (the imaginary part would be lost)" if host.dtype.kind == "c" else \
+            f"values of dtype {host.dtype}"
+        raise ValueError(f"While copying the parameter named \"{name}\": the checkpoint holds {what}; "
+                         f"the model's {name} has dtype {_dtype_name(_raw(t).dtype)}")
+    if tuple(host.shape) != tuple(t.shape):
+        raise ValueError(f"size mismatch for {name}: copying a param with shape {tuple(host.shape)} "
+                         f"from checkpoint, the shape in current model is {tuple(t.shape)}.")
+    target_is_int = not t.xp.isdtype(_raw(t).dtype, ("real floating", "complex floating"))
+    if target_is_int and host.dtype.kind == "f" and not np.all(np.mod(host, 1) == 0):
+        raise ValueError(f"While copying the parameter named \"{name}\": the checkpoint holds "
+                         f"non-integer values for an integer ({_dtype_name(_raw(t).dtype)}) entry")
+    return t.backend.asarray(host, dtype=_raw(t).dtype)
+
+
+def _dtype_name(dtype) -> str:
+    return getattr(dtype, "name", None) or str(dtype).replace("torch.", "")
+
+
+_FLOAT_DTYPES = {"float16", "bfloat16", "float32", "float64", "half", "float", "double"}
+_DTYPE_NAMES = _FLOAT_DTYPES | {"int8", "int16", "int32", "int64", "uint8", "bool", "long", "int",
+                                "complex64", "complex128"}
+_DTYPE_ALIASES = {"half": "float16", "float": "float32", "double": "float64", "long": "int64", "int": "int32"}
+
+
+def _as_dtype_name(x):
+    """The dtype name ``x`` stands for, or None if ``x`` is not a dtype."""
+    if x is float:
+        return _backend.get_default_dtype()
+    if isinstance(x, str):
+        name = x.replace("torch.", "")
+        return _DTYPE_ALIASES.get(name, name) if name in _DTYPE_NAMES else None
+    if isinstance(x, type) and issubclass(x, np.generic):
+        return np.dtype(x).name
+    if isinstance(x, np.dtype):
+        return x.name
+    if type(x).__name__ == "dtype":  # a torch dtype, or an nnlearn dtype object
+        return _DTYPE_ALIASES.get(_dtype_name(x), _dtype_name(x))
+    name = getattr(x, "name", None)
+    if isinstance(name, str) and name in _DTYPE_NAMES and not isinstance(x, Tensor):
+        return name
+    return None
+
+
+def _as_device_name(x):
+    """The backend name a device argument stands for (None: keep the backend).
+
+    ``"cpu"`` keeps a CPU backend (numpy or torch) and maps ``"cuda"`` to
+    ``"torch"``; ``"cuda:0"`` is ``"cuda"``; a ``torch.device`` is read by its
+    string form.
+    """
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return x.backend.name
+    name = str(x).lower()
+    if name.startswith("cuda"):
+        return "cuda"
+    if name == "cpu":
+        return "cpu"
+    if name in _backend.NAMES:
+        return name
+    raise _backend.BackendError(
+        f"to(): unknown device or backend {x!r}; use 'cpu', 'cuda', or a backend name "
+        f"({', '.join(repr(n) for n in _backend.NAMES)})"
+    )
+
+
+def _parse_to_args(args, kwargs):
+    """``(device, dtype)`` from the arguments of ``to``, as PyTorch reads them."""
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy"}
+    if unknown:
+        raise TypeError(f"to() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    device, dtype = kwargs.get("device"), kwargs.get("dtype")
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.backend.name, _dtype_name(_raw(a).dtype)
+        elif _as_dtype_name(a) is not None:
+            dtype = a
+        else:
+            device = a
+    if len([a for a in args if not isinstance(a, bool)]) > 2:
+        raise TypeError(f"to() takes at most a device and a dtype, got {args!r}")
+    dname = None
+    if dtype is not None:
+        dname = _as_dtype_name(dtype)
+        if dname is None:
+            raise TypeError(f"to(): {dtype!r} is not a dtype (use e.g. 'float32' or nnlearn.float64)")
+        if dname not in ("float16", "bfloat16", "float32", "float64"):
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dname}")
+    return _as_device_name(device), dname
+
+
+def _move(t, device, dtype_name) -> None:
+    """Move Tensor ``t`` (in place) to backend ``device`` and, if it is a
+    floating-point tensor, to dtype ``dtype_name``; its gradient follows."""
+    arr = _raw(t)
+    src = t.backend
+    name = src.name if device in (None, "cpu") and not (device == "cpu" and src.name == "cuda") \
+        else ("torch" if device == "cpu" else device)
+    is_float = t.xp.isdtype(arr.dtype, "real floating")
+    target_dtype = dtype_name if (dtype_name is not None and is_float) else _dtype_name(arr.dtype)
+    if name == src.name and target_dtype == _dtype_name(arr.dtype):
+        return
+    b = src if name == src.name else _backend_named(name)
+    grad = t.grad
+    t.data = _convert_array(arr, b, target_dtype)       # replaces the storage (and the backend)
+    t.backend, t.xp = b, b.xp
+    if grad is not None:
+        t.grad = _convert_array(_raw(grad), b, target_dtype)
+
+
+def _backend_named(name):
+    with _backend.use(name) as b:
+        return b
+
+
+def _convert_array(arr, b, dtype_name):
+    """``arr`` as an array of backend ``b`` with dtype ``dtype_name`` (a copy)."""
+    if _backend.backend_of(arr) == b.name:
+        return b.xp.astype(arr, getattr(b.xp, dtype_name))
+    host = _backend.to_numpy(arr)
+    return b.asarray(np.array(host, dtype=dtype_name), dtype=getattr(b.xp, dtype_name))
 
 
 class Module:
@@ -82,8 +293,10 @@ class Module:
     -----
     Departures from PyTorch: :meth:`state_dict` returns *copies* of the arrays
     (PyTorch returns tensors sharing memory, which is why its users
-    ``deepcopy`` a state dict before training on); hooks, ``device`` and
-    ``dtype`` arguments do not exist; :meth:`to` takes a backend name.
+    ``deepcopy`` a state dict before training on); :meth:`load_state_dict`
+    copies nothing unless everything fits; layers take no ``device`` and
+    ``dtype`` arguments (build the model under a backend, or move it with
+    :meth:`to`); only forward hooks and forward pre-hooks exist.
     """
 
     def __init__(self):
@@ -284,63 +497,127 @@ class Module:
         )
 
     def load_state_dict(self, state_dict, strict: bool = True):
-        """Copy values into the parameters and buffers, in place.
+        """Copy values into the parameters and buffers, in place, all or nothing.
 
-        Values may be arrays of any backend, Tensors, or PyTorch tensors (so a
-        ``torch.nn`` model's ``state_dict()`` loads into the same architecture).
-        With ``strict`` (the default) missing or unexpected keys raise
-        ``RuntimeError``, as in PyTorch; a shape mismatch always does. Returns
-        ``(missing_keys, unexpected_keys)``.
+        Values may be Tensors, arrays of any backend, nested lists or PyTorch
+        tensors (so a ``torch.nn`` model's ``state_dict()`` loads into the same
+        architecture); each is converted to its parameter's backend and dtype.
+
+        Every key, shape and dtype is checked *before* anything is copied: on
+        any error the model is exactly as it was, and the ``RuntimeError``
+        lists the problems, the first offending key first, with both shapes
+        (PyTorch copies the matching entries before it raises). With
+        ``strict`` (the default) missing or unexpected keys are errors, as in
+        PyTorch; a shape mismatch always is. Complex values, and non-integral
+        values for an integer buffer, are refused rather than truncated.
+
+        Returns ``(missing_keys, unexpected_keys)``, a named tuple as in PyTorch.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
         own = OrderedDict(self._state_items())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        if strict and (missing or unexpected):
-            parts = []
-            if missing:
-                parts.append("missing key(s): " + ", ".join(repr(k) for k in missing))
-            if unexpected:
-                parts.append("unexpected key(s): " + ", ".join(repr(k) for k in unexpected))
-            raise RuntimeError(
-                f"error loading state_dict into {type(self).__name__}: " + "; ".join(parts)
-                + f". This model's keys are: {', '.join(own)}."
-            )
+        errors = []
+        if strict and missing:
+            errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+        if strict and unexpected:
+            errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+        converted = []
         for name, t in own.items():
-            if name not in state_dict:
-                continue
-            value = state_dict[name]
-            if isinstance(value, Tensor):
-                value = value._data
-            value = t.backend.asarray(_backend.to_numpy(value), dtype=t._data.dtype)
-            if tuple(value.shape) != tuple(t._data.shape):
-                raise RuntimeError(
-                    f"size mismatch for {name!r}: the state dict has shape "
-                    f"{tuple(value.shape)}, the model has shape {tuple(t._data.shape)}"
-                )
-            t._data[...] = value
+            if name in state_dict:
+                try:
+                    converted.append((t, _state_value(name, state_dict[name], t)))
+                except ValueError as e:
+                    errors.append(str(e))
+        if errors:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__} (nothing was "
+                "loaded; the model is unchanged):\n\t" + "\n\t".join(errors)
+                + f"\nThis model's keys and shapes: "
+                + ", ".join(f"{k} {tuple(t.shape)}" for k, t in own.items()) + "."
+            )
+        for t, value in converted:
+            _raw(t)[...] = value
             t._bump_version()
-        return missing, unexpected
+        return _IncompatibleKeys(missing, unexpected)
 
-    def to(self, name: str) -> "Module":
-        """Move every parameter and buffer to backend ``name`` (``"numpy"``,
-        ``"torch"``, ``"cuda"``), in place; returns self. Gradients are reset."""
-        with _backend.use(name) as b:
-            for mod in self.modules():
-                for registry in (mod._parameters, mod._buffers):
-                    for t in registry.values():
-                        if t is None:
-                            continue
-                        host = _backend.to_numpy(t._data).copy()
-                        t._data = b.asarray(host, dtype=getattr(b.xp, host.dtype.name))
-                        t.backend, t.xp, t._grad = b, b.xp, None
+    def to(self, *args, **kwargs) -> "Module":
+        """Move and/or cast every parameter and buffer, in place; returns self.
+
+        As ``torch.nn.Module.to``: ``to(device)``, ``to(dtype)``,
+        ``to(device, dtype)`` or ``to(tensor)`` (its backend and dtype), with
+        ``device=`` and ``dtype=`` keywords too. A device is a backend name
+        (``"numpy"``, ``"torch"``, ``"cuda"``), ``"cpu"`` (leaves a CPU backend
+        as it is and brings a GPU model back to ``"torch"``), ``"cuda:0"`` or a
+        ``torch.device``. A dtype (``"float32"``, ``nnlearn.float32``,
+        ``torch.float64``, ...) casts the floating-point parameters and buffers
+        only; integer buffers (``num_batches_tracked``) keep theirs.
+        Gradients move with their parameters; optimizers keep working, because
+        the Parameter objects stay the same.
+        """
+        device, dtype = _parse_to_args(args, kwargs)
+        for mod in self.modules():
+            for registry in (mod._parameters, mod._buffers):
+                for t in registry.values():
+                    if t is not None:
+                        _move(t, device, dtype)
         return self
+
+    def float(self) -> "Module":
+        """Cast floating-point parameters and buffers to float32; returns self."""
+        return self.to(dtype="float32")
+
+    def double(self) -> "Module":
+        """Cast floating-point parameters and buffers to float64; returns self."""
+        return self.to(dtype="float64")
+
+    def cpu(self) -> "Module":
+        """``to("cpu")``."""
+        return self.to("cpu")
+
+    def cuda(self) -> "Module":
+        """``to("cuda")`` (needs a CUDA GPU)."""
+        return self.to("cuda")
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        """Set ``requires_grad`` of every parameter (freeze with ``False``); returns self."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    # ------------------------------------------------------------- hooks
+    def register_forward_pre_hook(self, hook) -> "RemovableHandle":
+        """Call ``hook(module, args)`` before each forward; a non-None return
+        value replaces the arguments (a tuple, or a single argument). Returns a
+        handle whose ``remove()`` unregisters the hook."""
+        return RemovableHandle(self.__dict__.setdefault("_forward_pre_hooks", OrderedDict()), hook)
+
+    def register_forward_hook(self, hook) -> "RemovableHandle":
+        """Call ``hook(module, args, output)`` after each forward (to record
+        activations, for example); a non-None return value replaces the output.
+        Returns a handle whose ``remove()`` unregisters the hook."""
+        return RemovableHandle(self.__dict__.setdefault("_forward_hooks", OrderedDict()), hook)
 
     # ------------------------------------------------------------- calling
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward() method")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        d = self.__dict__
+        pre, post = d.get("_forward_pre_hooks"), d.get("_forward_hooks")
+        if pre:
+            for hook in list(pre.values()):
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        out = self.forward(*args, **kwargs)
+        if post:
+            for hook in list(post.values()):
+                result = hook(self, args, out)
+                if result is not None:
+                    out = result
+        return out
 
     def extra_repr(self) -> str:
         """The text inside the parentheses of this module's repr."""
@@ -413,6 +690,172 @@ class Sequential(Module):
         return x
 
 
+class ModuleList(Module):
+    """A list of modules, registered so that their parameters belong to the
+    owner (a plain Python list would hide them from ``parameters()``).
+
+    Named ``"0"``, ``"1"``, ... as in PyTorch; supports indexing (a slice
+    gives a new ``ModuleList``), ``len``, iteration, ``append``, ``extend``,
+    ``insert``, ``+=`` and ``del``. It has no ``forward``: the owner decides
+    how to call the modules.
+
+    >>> layers = ModuleList([Linear(4, 4) for _ in range(3)])
+    >>> len(list(layers.parameters()))
+    6
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _check(self, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__} can only hold Modules, got {type(module).__name__}")
+        return module
+
+    def _index(self, idx: int) -> int:
+        n = len(self)
+        if not isinstance(idx, int) or isinstance(idx, bool):
+            raise TypeError(f"{type(self).__name__} indices must be integers or slices, not {type(idx).__name__}")
+        if not -n <= idx < n:
+            raise IndexError(f"index {idx} is out of range for a {type(self).__name__} of length {n}")
+        return idx % n
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules.values()))
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(list(self._modules.values())[idx])
+        return self._modules[str(self._index(idx))]
+
+    def __setitem__(self, idx, module) -> None:
+        self.add_module(str(self._index(idx)), self._check(module))
+
+    def __delitem__(self, idx) -> None:
+        keep = list(self._modules.values())
+        del keep[idx if isinstance(idx, slice) else self._index(idx)]
+        for name in list(self._modules):
+            delattr(self, name)
+        self.extend(keep)
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def append(self, module: Module) -> "ModuleList":
+        """Add ``module`` at the end; returns self."""
+        self.add_module(str(len(self)), self._check(module))
+        return self
+
+    def extend(self, modules) -> "ModuleList":
+        """Append every module of an iterable; returns self."""
+        if isinstance(modules, Module) and not isinstance(modules, (ModuleList, Sequential)):
+            raise TypeError(f"{type(self).__name__}.extend should be called with an iterable of "
+                            f"Modules, but got {type(modules).__name__}")
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert ``module`` before position ``index``."""
+        items = list(self._modules.values())
+        items.insert(index, self._check(module))
+        for name in list(self._modules):
+            delattr(self, name)
+        self.extend(items)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward(): iterate over it in the owner's forward")
+
+    def __repr__(self) -> str:
+        # as PyTorch: runs of identical modules are shown once, "(0-1): 2 x Linear(...)"
+        if not self._modules:
+            return f"{type(self).__name__}()"
+        reprs = [_addindent(repr(m), 2) for m in self._modules.values()]
+        lines, start = [], 0
+        for i in range(1, len(reprs) + 1):
+            if i == len(reprs) or reprs[i] != reprs[start]:
+                n = i - start
+                key = f"({start})" if n == 1 else f"({start}-{i - 1}): {n} x"
+                lines.append(f"{key}: {reprs[start]}" if n == 1 else f"{key} {reprs[start]}")
+                start = i
+        return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class ModuleDict(Module):
+    """A dict of modules, registered under their keys (``"encoder.weight"``).
+
+    Keeps insertion order; supports ``d[key]``, ``d[key] = module``,
+    ``del d[key]``, ``len``, iteration over keys, ``in``, ``keys()``,
+    ``values()``, ``items()``, ``update()``, ``pop()`` and ``clear()``, as
+    ``torch.nn.ModuleDict``.
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        try:
+            return self._modules[key]
+        except KeyError:
+            raise KeyError(f"{key!r} is not in this ModuleDict (keys: {', '.join(self._modules)})") from None
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict keys must be strings, got {type(key).__name__}")
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict can only hold Modules, got {type(module).__name__}")
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        self[key]
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(list(self._modules))
+
+    def __contains__(self, key) -> bool:
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def update(self, modules) -> None:
+        """Add the ``(key, module)`` pairs of a mapping or an iterable of pairs."""
+        pairs = modules.items() if isinstance(modules, (Mapping, ModuleDict)) else modules
+        for j, pair in enumerate(pairs):
+            if len(pair) != 2:
+                raise ValueError(f"ModuleDict update sequence element #{j} has length {len(pair)}; 2 is required")
+            self[pair[0]] = pair[1]
+
+    def pop(self, key: str) -> Module:
+        m = self[key]
+        del self[key]
+        return m
+
+    def clear(self) -> None:
+        for key in list(self._modules):
+            del self[key]
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleDict has no forward(): call its modules in the owner's forward")
+
+
 # --------------------------------------------------------------------------
 # Layers
 # --------------------------------------------------------------------------
@@ -448,8 +891,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True):
         super().__init__()
         for name, v in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-                raise ValueError(f"Linear: {name} must be a non-negative int, got {v!r}")
+            _check_size("Linear", name, v, (out_features, in_features))
         self.in_features = in_features
         self.out_features = out_features
         b = _backend.current()
@@ -484,11 +926,112 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class Embedding(Module):
+    r"""A lookup table: row :math:`i` of ``weight`` is the vector of index :math:`i`.
+
+    ``Embedding(num_embeddings, embedding_dim)(idx)`` returns ``weight[idx]``,
+    of shape ``idx.shape + (embedding_dim,)``. It equals ``one_hot(idx) @
+    weight`` without building the one-hot matrix, so the gradient of row
+    :math:`i` is the sum of the upstream gradients at the positions holding
+    :math:`i` (rows not looked up get zero).
+
+    Parameters
+    ----------
+    num_embeddings, embedding_dim : int
+    padding_idx : int, optional
+        A row that starts at zero and receives no gradient (its value is still
+        returned), as in PyTorch.
+
+    Attributes
+    ----------
+    weight : Parameter of shape ``(num_embeddings, embedding_dim)``, drawn from
+        :math:`\mathcal{N}(0, 1)` as in PyTorch.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None):
+        super().__init__()
+        _check_size("Embedding", "num_embeddings", num_embeddings, (num_embeddings, embedding_dim))
+        _check_size("Embedding", "embedding_dim", embedding_dim, (num_embeddings, embedding_dim))
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx %= num_embeddings
+        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        b = _backend.current()
+        self.weight = Parameter(b.xp.zeros((num_embeddings, embedding_dim), dtype=b.dtype, device=b.device))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        r""":math:`\mathcal{N}(0, 1)`, with the padding row zeroed."""
+        from . import init
+
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            _raw(self.weight)[self.padding_idx] = 0
+
+    def forward(self, input) -> Tensor:
+        idx = _raw(input) if isinstance(input, Tensor) else self.weight.backend.asarray(input)
+        if self.weight.xp.isdtype(idx.dtype, ("real floating", "complex floating", "bool")):
+            raise TypeError(f"Embedding: expected integer indices (Long), got dtype {_dtype_name(idx.dtype)}")
+        if idx.shape and (int(self.weight.xp.min(idx)) < 0 or int(self.weight.xp.max(idx)) >= self.num_embeddings):
+            raise IndexError(f"Embedding: index out of range in self: indices must be in "
+                             f"[0, {self.num_embeddings - 1}]")
+        idx = self.weight.xp.astype(idx, self.weight.xp.int64)
+        if self.padding_idx is None:
+            return self.weight[idx]
+        # value weight[idx] everywhere, gradient only for the non-padding rows
+        keep = self.weight.backend.asarray(np.arange(self.num_embeddings) != self.padding_idx,
+                                           dtype=_raw(self.weight).dtype)[:, None]
+        return (self.weight * keep)[idx] + (self.weight.detach() * (1 - keep))[idx]
+
+    def extra_repr(self) -> str:
+        pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
+
+
 class ReLU(Module):
     r""":math:`\max(x, 0)` elementwise (derivative 1 for :math:`x > 0`, else 0)."""
 
     def forward(self, x) -> Tensor:
         return _to_tensor(x).relu()
+
+
+class LeakyReLU(Module):
+    r""":math:`\max(x, 0) + \text{negative\_slope}\cdot\min(x, 0)` elementwise
+    (derivative 1 for :math:`x > 0`, ``negative_slope`` for :math:`x < 0`)."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        _check_number("LeakyReLU", "negative_slope", negative_slope)
+        self.negative_slope = negative_slope
+
+    def forward(self, x) -> Tensor:
+        return _F().leaky_relu(_to_tensor(x), self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class GELU(Module):
+    r"""Gaussian error linear unit (Hendrycks & Gimpel, 2016):
+    :math:`x\,\Phi(x)`, with :math:`\Phi` the standard normal CDF.
+
+    With ``approximate="tanh"``:
+    :math:`\tfrac12 x\bigl(1 + \tanh\bigl(\sqrt{2/\pi}\,(x + 0.044715 x^3)\bigr)\bigr)`.
+    Derivative of the exact form: :math:`\Phi(x) + x\,\varphi(x)`.
+    """
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x) -> Tensor:
+        return _F().gelu(_to_tensor(x), approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
 
 
 class Tanh(Module):
@@ -504,6 +1047,43 @@ class Sigmoid(Module):
 
     def forward(self, x) -> Tensor:
         return _to_tensor(x).sigmoid()
+
+
+class Softmax(Module):
+    r""":math:`\operatorname{softmax}(x)_k = e^{x_k} / \sum_j e^{x_j}` along ``dim``
+    (:func:`nnlearn.losses.softmax`)."""
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        if dim is not None and (not isinstance(dim, (int, np.integer)) or isinstance(dim, bool)):
+            raise TypeError(f"{type(self).__name__}: dim must be an int (the axis that sums to 1) or None, "
+                            f"got {type(dim).__name__} {dim!r}")
+        self.dim = dim
+
+    def forward(self, x) -> Tensor:
+        x = _to_tensor(x)
+        return _losses.softmax(x, dim=_softmax_dim(self, x))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    r""":math:`\log\operatorname{softmax}(x)` along ``dim``, computed stably
+    (:func:`nnlearn.losses.log_softmax`)."""
+
+    def forward(self, x) -> Tensor:
+        x = _to_tensor(x)
+        return _losses.log_softmax(x, dim=_softmax_dim(self, x))
+
+
+def _softmax_dim(module, x) -> int:
+    if module.dim is not None:
+        return module.dim
+    # PyTorch's legacy rule for a missing dim, with its warning
+    warnings.warn(f"Implicit dimension choice for {type(module).__name__.lower()} has been deprecated. "
+                  "Change the call to include dim=X as an argument.", UserWarning, stacklevel=3)
+    return 0 if x.ndim in (0, 1, 3) else 1
 
 
 class Identity(Module):
@@ -569,8 +1149,9 @@ class Dropout(Module):
         if self.p == 1:
             return x * 0.0
         keep = _backend.rng().random(x.shape) >= self.p
-        mask = x.backend.asarray(keep * (1.0 / (1.0 - self.p)), dtype=x._data.dtype)
-        return x * Tensor(mask)
+        # the mask lives where the input lives (not on the current backend)
+        mask = x.backend.asarray(keep * (1.0 / (1.0 - self.p)), dtype=_raw(x).dtype)
+        return x * mask
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -623,8 +1204,9 @@ class BatchNorm1d(Module):
         :math:`\epsilon`.
     momentum : float or None, default 0.1
         Weight of the *new* batch statistic in the running average (the
-        opposite of an optimizer's momentum); ``None`` gives the cumulative
-        average over all batches seen.
+        opposite of an optimizer's momentum), in :math:`[0, 1]` (PyTorch
+        accepts any number; outside that range the average diverges);
+        ``None`` gives the cumulative average over all batches seen.
     affine : bool, default True
         Learn :math:`\gamma` (``weight``, initialized to 1) and :math:`\beta`
         (``bias``, initialized to 0).
@@ -648,6 +1230,9 @@ class BatchNorm1d(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, *, bias: bool = True):
         super().__init__()
+        _check_size(type(self).__name__, "num_features", num_features, (num_features,))
+        _check_number(type(self).__name__, "eps", eps, 0)
+        _check_number(type(self).__name__, "momentum", momentum, 0, 1, allow_none=True)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -702,25 +1287,35 @@ class BatchNorm1d(Module):
             var = (d * d).mean(axes, keepdims=True)  # biased: divides by m
             x_hat = d * (var + self.eps) ** -0.5
             if self.training and self.track_running_stats:
-                self._update_running_stats(mean._data, var._data, m)
+                self._check_same_backend(x)
+                self._update_running_stats(_raw(mean), _raw(var), m)
         else:
-            rm = self.running_mean._data.reshape(pshape)
-            rv = self.running_var._data.reshape(pshape)
-            x_hat = (x - Tensor(rm)) * Tensor((rv + self.eps) ** -0.5)
+            self._check_same_backend(x)
+            rm = _raw(self.running_mean).reshape(pshape)
+            rv = _raw(self.running_var).reshape(pshape)
+            x_hat = (x - rm) * ((rv + self.eps) ** -0.5)
         if self.affine:
             x_hat = x_hat * self.weight.reshape(pshape)
             if self.bias is not None:
                 x_hat = x_hat + self.bias.reshape(pshape)
         return x_hat
 
+    def _check_same_backend(self, x) -> None:
+        if self.running_mean is not None and self.running_mean.backend.name != x.backend.name:
+            raise _backend.BackendError(
+                f"{self._name()}: the input is on backend {x.backend.name!r} but the running "
+                f"statistics are on {self.running_mean.backend.name!r}; move the model with "
+                f"model.to({x.backend.name!r})"
+            )
+
     def _update_running_stats(self, mean, var, m: int) -> None:
         """In place, on the arrays (outside the graph)."""
-        self.num_batches_tracked._data += 1
+        _raw(self.num_batches_tracked)[...] += 1
         if self.momentum is None:
-            factor = 1.0 / float(self.num_batches_tracked._data)
+            factor = 1.0 / float(_raw(self.num_batches_tracked))
         else:
             factor = self.momentum
-        rm, rv = self.running_mean._data, self.running_var._data
+        rm, rv = _raw(self.running_mean), _raw(self.running_var)
         rm *= 1 - factor
         rm += factor * mean.reshape(rm.shape)
         rv *= 1 - factor
@@ -730,6 +1325,47 @@ class BatchNorm1d(Module):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
                 f"affine={self.affine}, bias={self.use_bias}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+class LayerNorm(Module):
+    r"""Layer normalization (Ba, Kiros & Hinton, 2016): each *sample* is
+    normalized over its last dimensions ``normalized_shape``,
+
+    .. math::
+
+        y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \epsilon}}\,\gamma + \beta,
+
+    with the mean and the biased variance taken over those dimensions, the
+    same in training and evaluation (no running statistics, unlike
+    :class:`BatchNorm1d`). :math:`\gamma` (``weight``, ones) and :math:`\beta`
+    (``bias``, zeros) have shape ``normalized_shape``.
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+        for n in shape:
+            _check_size("LayerNorm", "normalized_shape", n, shape)
+        _check_number("LayerNorm", "eps", eps, 0)
+        self.normalized_shape, self.eps, self.elementwise_affine = tuple(int(n) for n in shape), eps, elementwise_affine
+        b = _backend.current()
+        if elementwise_affine:
+            self.weight = Parameter(b.xp.ones(self.normalized_shape, dtype=b.dtype, device=b.device))
+            if bias:
+                self.bias = Parameter(b.xp.zeros(self.normalized_shape, dtype=b.dtype, device=b.device))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, x) -> Tensor:
+        return _F().layer_norm(_to_tensor(x), self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
 
 
 # --------------------------------------------------------------------------
@@ -755,6 +1391,18 @@ class MSELoss(_Loss):
     """:func:`nnlearn.losses.mse_loss` as a module."""
 
     _fn = staticmethod(_losses.mse_loss)
+
+
+class L1Loss(_Loss):
+    """:func:`nnlearn.nn.functional.l1_loss` (mean absolute error) as a module."""
+
+    _fn = staticmethod(lambda input, target, reduction: _F().l1_loss(input, target, reduction=reduction))
+
+
+class NLLLoss(_Loss):
+    """:func:`nnlearn.losses.nll_loss` as a module (log-probabilities and class indices)."""
+
+    _fn = staticmethod(_losses.nll_loss)
 
 
 class CrossEntropyLoss(_Loss):

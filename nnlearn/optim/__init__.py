@@ -1,7 +1,7 @@
 r"""Optimizers: PyTorch's update rules, one small class each.
 
 Read the file top to bottom, simple to complex: :class:`SGD` (with momentum
-and Nesterov), :class:`Adagrad`, :class:`RMSprop`, :class:`Adam`,
+and Nesterov), :class:`Adagrad`, :class:`RMSprop`, :class:`Adadelta`, :class:`Adam`,
 :class:`AdamW`. Each ``_update`` is the algorithm box of its docstring written
 in array code, for one parameter ``p`` with gradient ``g`` and per-parameter
 ``state``; the bookkeeping shared by all (parameter groups, ``zero_grad``,
@@ -19,16 +19,22 @@ Learning-rate schedules are in :obj:`nnlearn.optim.lr_scheduler`.
 from __future__ import annotations
 
 import math
+import numbers
 
 from .. import backend
 from . import lr_scheduler
 from .optimizer import Optimizer
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "lr_scheduler"]
 
 
 def _check(name, value, ok, what):
-    if not ok:
+    """Raise ValueError unless ``ok()``; a value that is not a real number
+    raises TypeError first (PyTorch fails there with "'<' not supported")."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name}: {what.split(' (')[0]} must be a real number, got "
+                        f"{type(value).__name__} {value!r}.")
+    if not ok():
         raise ValueError(f"{name}: invalid {what}: {value!r}.")
 
 
@@ -120,9 +126,9 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, maximize=False):
-        _check("SGD", lr, lr >= 0, "learning rate lr (must be >= 0)")
-        _check("SGD", momentum, momentum >= 0, "momentum (must be >= 0)")
-        _check("SGD", weight_decay, weight_decay >= 0, "weight_decay (must be >= 0)")
+        _check("SGD", lr, lambda: lr >= 0, "learning rate lr (must be >= 0)")
+        _check("SGD", momentum, lambda: momentum >= 0, "momentum (must be >= 0)")
+        _check("SGD", weight_decay, lambda: weight_decay >= 0, "weight_decay (must be >= 0)")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
                 "SGD: Nesterov momentum requires a momentum > 0 and zero dampening "
@@ -198,12 +204,12 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=0.01, lr_decay=0, weight_decay=0,
                  initial_accumulator_value=0, eps=1e-10, maximize=False):
-        _check("Adagrad", lr, lr >= 0, "learning rate lr (must be >= 0)")
-        _check("Adagrad", lr_decay, lr_decay >= 0, "lr_decay (must be >= 0)")
-        _check("Adagrad", weight_decay, weight_decay >= 0, "weight_decay (must be >= 0)")
-        _check("Adagrad", initial_accumulator_value, initial_accumulator_value >= 0,
+        _check("Adagrad", lr, lambda: lr >= 0, "learning rate lr (must be >= 0)")
+        _check("Adagrad", lr_decay, lambda: lr_decay >= 0, "lr_decay (must be >= 0)")
+        _check("Adagrad", weight_decay, lambda: weight_decay >= 0, "weight_decay (must be >= 0)")
+        _check("Adagrad", initial_accumulator_value, lambda: initial_accumulator_value >= 0,
                "initial_accumulator_value (must be >= 0)")
-        _check("Adagrad", eps, eps >= 0, "eps (must be >= 0)")
+        _check("Adagrad", eps, lambda: eps >= 0, "eps (must be >= 0)")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, maximize=maximize))
@@ -287,11 +293,11 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, maximize=False):
-        _check("RMSprop", lr, lr >= 0, "learning rate lr (must be >= 0)")
-        _check("RMSprop", eps, eps >= 0, "eps (must be >= 0)")
-        _check("RMSprop", momentum, momentum >= 0, "momentum (must be >= 0)")
-        _check("RMSprop", weight_decay, weight_decay >= 0, "weight_decay (must be >= 0)")
-        _check("RMSprop", alpha, alpha >= 0, "alpha (must be >= 0)")
+        _check("RMSprop", lr, lambda: lr >= 0, "learning rate lr (must be >= 0)")
+        _check("RMSprop", eps, lambda: eps >= 0, "eps (must be >= 0)")
+        _check("RMSprop", momentum, lambda: momentum >= 0, "momentum (must be >= 0)")
+        _check("RMSprop", weight_decay, lambda: weight_decay >= 0, "weight_decay (must be >= 0)")
+        _check("RMSprop", alpha, lambda: alpha >= 0, "alpha (must be >= 0)")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 
@@ -326,6 +332,79 @@ class RMSprop(Optimizer):
             p._data -= group["lr"] * b
         else:
             p._data -= group["lr"] * g / denom
+
+
+# ----------------------------------------------------------------------------
+# Adadelta
+# ----------------------------------------------------------------------------
+
+class Adadelta(Optimizer):
+    r"""Adadelta: RMSprop whose step is rescaled by a running RMS of past *updates*.
+
+    .. math::
+
+        \begin{aligned}
+        &\textbf{input}: \gamma \text{ (lr)},\ \theta_0 \text{ (params)},\
+            f(\theta) \text{ (objective)},\ \rho \text{ (rho)},\
+            \lambda \text{ (weight}\_\text{decay)},\ \epsilon \text{ (eps)}\\
+        &\textbf{initialize}: v_0 \leftarrow 0 \text{ (square avg.)},\
+            u_0 \leftarrow 0 \text{ (accumulate variables)}\\
+        &\textbf{for}\ t = 1, 2, \ldots\ \textbf{do}\\
+        &\quad g_t \leftarrow \nabla_\theta f_t(\theta_{t-1})
+            \quad (\textbf{if}\ \textit{maximize}:\ g_t \leftarrow -g_t)\\
+        &\quad \textbf{if}\ \lambda \neq 0:\ g_t \leftarrow g_t + \lambda \theta_{t-1}\\
+        &\quad v_t \leftarrow \rho v_{t-1} + (1 - \rho) g_t^2\\
+        &\quad \Delta x_t \leftarrow \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t\\
+        &\quad u_t \leftarrow \rho u_{t-1} + (1 - \rho) \Delta x_t^2\\
+        &\quad \theta_t \leftarrow \theta_{t-1} - \gamma \Delta x_t\\
+        &\textbf{return}\ \theta_t
+        \end{aligned}
+
+    The ratio of the two RMS values gives the update the units of the
+    parameter (Zeiler's argument from Newton's method), so the method needs no
+    learning rate: PyTorch keeps ``lr`` (default 1.0) as a plain multiplier.
+    Zeiler (2012), *ADADELTA: an adaptive learning rate method*, arXiv:1212.5701.
+
+    Parameters
+    ----------
+    params : iterable
+    lr : float
+        :math:`\gamma`, default ``1.0``.
+    rho : float
+        :math:`\rho`, default ``0.9``, in :math:`[0, 1]`.
+    eps : float
+        :math:`\epsilon`, default ``1e-6``, *inside* both square roots.
+    weight_decay : float
+    maximize : bool
+    """
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, maximize=False):
+        _check("Adadelta", lr, lambda: lr >= 0, "learning rate lr (must be >= 0)")
+        _check("Adadelta", rho, lambda: 0 <= rho <= 1, "rho value (must be in [0, 1])")
+        _check("Adadelta", eps, lambda: eps >= 0, "epsilon value eps (must be >= 0)")
+        _check("Adadelta", weight_decay, lambda: weight_decay >= 0, "weight_decay (must be >= 0)")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize))
+
+    def _update(self, p, g, state, group):
+        xp = backend.namespace_of(p._data)
+        rho, eps = group["rho"], group["eps"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(p._data)
+            state["acc_delta"] = xp.zeros_like(p._data)
+        state["step"] += 1
+        if group["maximize"]:
+            g = -g
+        if group["weight_decay"] != 0:
+            g = g + group["weight_decay"] * p._data
+        v, u = state["square_avg"], state["acc_delta"]
+        v *= rho
+        v += (1 - rho) * g * g                        # v_t = ρ v_{t-1} + (1 - ρ) g²
+        delta = xp.sqrt(u + eps) / xp.sqrt(v + eps) * g
+        u *= rho
+        u += (1 - rho) * delta * delta                # u_t = ρ u_{t-1} + (1 - ρ) Δx²
+        p._data -= group["lr"] * delta
 
 
 # ----------------------------------------------------------------------------
@@ -394,13 +473,14 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, maximize=False):
         name = type(self).__name__
-        _check(name, lr, lr >= 0, "learning rate lr (must be >= 0)")
-        _check(name, eps, eps >= 0, "eps (must be >= 0)")
-        if len(betas) != 2:
-            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}.")
-        _check(name, betas[0], 0 <= betas[0] < 1, "beta parameter at index 0 (must be in [0, 1))")
-        _check(name, betas[1], 0 <= betas[1] < 1, "beta parameter at index 1 (must be in [0, 1))")
-        _check(name, weight_decay, weight_decay >= 0, "weight_decay (must be >= 0)")
+        _check(name, lr, lambda: lr >= 0, "learning rate lr (must be >= 0)")
+        _check(name, eps, lambda: eps >= 0, "eps (must be >= 0)")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got "
+                            f"{type(betas).__name__} {betas!r}.")
+        _check(name, betas[0], lambda: 0 <= betas[0] < 1, "beta parameter at index 0 (must be in [0, 1))")
+        _check(name, betas[1], lambda: 0 <= betas[1] < 1, "beta parameter at index 1 (must be in [0, 1))")
+        _check(name, weight_decay, lambda: weight_decay >= 0, "weight_decay (must be >= 0)")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import numbers
 
 from .optimizer import Optimizer
 
@@ -40,8 +41,25 @@ __all__ = [
     "CosineAnnealingLR",
     "LambdaLR",
     "LinearLR",
+    "OneCycleLR",
+    "CosineAnnealingWarmRestarts",
     "ReduceLROnPlateau",
 ]
+
+
+def _real(where, name, value):
+    """A hyperparameter that must be a real number (TypeError otherwise)."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{where}: {name} must be a number, got {type(value).__name__} {value!r}.")
+    return value
+
+
+def _positive_int(where, name, value):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{where}: {name} must be a positive integer, got {type(value).__name__} {value!r}.")
+    if value <= 0:
+        raise ValueError(f"{where}: {name} must be a positive integer, got {value!r}.")
+    return int(value)
 
 
 class LRScheduler:
@@ -117,9 +135,7 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if not isinstance(step_size, int) or step_size <= 0:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}.")
-        self.step_size, self.gamma = step_size, gamma
+        self.step_size, self.gamma = _positive_int("StepLR", "step_size", step_size), _real("StepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def factor(self, epoch):
@@ -135,7 +151,11 @@ class MultiStepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
-        self.milestones, self.gamma = sorted(milestones), gamma
+        if not isinstance(milestones, (list, tuple, set, range)) or not all(
+                isinstance(m, numbers.Integral) and not isinstance(m, bool) for m in milestones):
+            raise TypeError(f"MultiStepLR: milestones must be a list of epoch numbers (ints), e.g. [30, 80], "
+                            f"got {type(milestones).__name__} {milestones!r}.")
+        self.milestones, self.gamma = sorted(milestones), _real("MultiStepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def factor(self, epoch):
@@ -151,7 +171,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        self.gamma = gamma
+        self.gamma = _real("ExponentialLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
     def factor(self, epoch):
@@ -174,9 +194,9 @@ class CosineAnnealingLR(LRScheduler):
     """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if T_max <= 0:
+        if _real("CosineAnnealingLR", "T_max", T_max) <= 0:
             raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max!r}.")
-        self.T_max, self.eta_min = T_max, eta_min
+        self.T_max, self.eta_min = T_max, _real("CosineAnnealingLR", "eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -203,10 +223,23 @@ class LambdaLR(LRScheduler):
             self.lr_lambdas = list(lr_lambda)
         else:
             self.lr_lambdas = [lr_lambda] * n
+        for f in self.lr_lambdas:
+            if not callable(f):
+                raise TypeError(f"LambdaLR: lr_lambda must be a function of the epoch, got {type(f).__name__}.")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        return [base * f(self.last_epoch) for base, f in zip(self.base_lrs, self.lr_lambdas)]
+        factors = []
+        for f in self.lr_lambdas:
+            factor = f(self.last_epoch)
+            if not isinstance(factor, numbers.Real) or isinstance(factor, bool):
+                raise TypeError(
+                    f"LambdaLR: lr_lambda({self.last_epoch}) returned {type(factor).__name__} "
+                    f"{factor!r}; it must return a number, the factor of the initial learning rate "
+                    "(did the function forget a `return`?)."
+                )
+            factors.append(factor)
+        return [base * factor for base, factor in zip(self.base_lrs, factors)]
 
 
 class LinearLR(LRScheduler):
@@ -222,16 +255,186 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
                  last_epoch=-1):
-        if not 0 < start_factor <= 1:
+        if not 0 < _real("LinearLR", "start_factor", start_factor) <= 1:
             raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor!r}.")
-        if not 0 <= end_factor <= 1:
+        if not 0 <= _real("LinearLR", "end_factor", end_factor) <= 1:
             raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor!r}.")
+        # (PyTorch accepts total_iters=0 and then keeps start_factor for ever)
+        total_iters = _positive_int("LinearLR", "total_iters", total_iters)
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 
     def factor(self, epoch):
         progress = min(epoch, self.total_iters) / self.total_iters
         return self.start_factor + (self.end_factor - self.start_factor) * progress
+
+
+class OneCycleLR(LRScheduler):
+    r"""The 1cycle policy: warm up to ``max_lr``, then anneal far below the start.
+
+    Smith & Topin (2019), *Super-convergence: very fast training of neural
+    networks using large learning rates*. Stepped once per *batch*, for
+    ``total_steps`` (or ``epochs * steps_per_epoch``) steps. With
+    :math:`T` = ``total_steps``, :math:`\gamma_{start} = \text{max\_lr}/\text{div\_factor}`
+    and :math:`\gamma_{min} = \gamma_{start}/\text{final\_div\_factor}`:
+
+    - phase 1, steps :math:`0 \ldots pT - 1` (:math:`p` = ``pct_start``):
+      :math:`\gamma_{start} \to \text{max\_lr}`;
+    - phase 2, up to step :math:`T - 1`: :math:`\text{max\_lr} \to \gamma_{min}`
+
+    (``three_phase=True``: up, back down to :math:`\gamma_{start}` by step
+    :math:`2pT - 2`, then to :math:`\gamma_{min}`). Within a phase of
+    fraction :math:`\pi_t \in [0, 1]` the rate moves from :math:`a` to
+    :math:`b` as :math:`b + \tfrac{a-b}{2}(1 + \cos \pi\pi_t)`
+    (``anneal_strategy="cos"``) or :math:`a + (b-a)\pi_t` (``"linear"``).
+    With ``cycle_momentum`` the momentum (SGD's ``momentum``, Adam's
+    :math:`\beta_1`) moves the opposite way, between ``max_momentum`` and
+    ``base_momentum``. Stepping past ``total_steps`` raises, as in PyTorch.
+
+    Example: ``OneCycleLR(opt, max_lr=0.1, epochs=10, steps_per_epoch=len(loader))``.
+    """
+
+    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
+                 pct_start=0.3, anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85,
+                 max_momentum=0.95, div_factor=25.0, final_div_factor=1e4, three_phase=False,
+                 last_epoch=-1):
+        where = "OneCycleLR"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{where} needs an nnlearn optimizer, got {type(optimizer).__name__}.")
+        if total_steps is not None:
+            self.total_steps = _positive_int(where, "total_steps", total_steps)
+        elif epochs is not None and steps_per_epoch is not None:
+            self.total_steps = (_positive_int(where, "epochs", epochs)
+                                * _positive_int(where, "steps_per_epoch", steps_per_epoch))
+        else:
+            raise ValueError(f"{where}: give either total_steps or both epochs and steps_per_epoch.")
+        if not 0 <= _real(where, "pct_start", pct_start) <= 1:
+            raise ValueError(f"{where}: pct_start must be between 0 and 1, got {pct_start!r}.")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"{where}: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}.")
+        _real(where, "div_factor", div_factor)
+        _real(where, "final_div_factor", final_div_factor)
+        T = self.total_steps
+        if three_phase:
+            self.phases = [(float(pct_start * T) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                           (float(2 * pct_start * T) - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                           (T - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum")]
+        else:
+            self.phases = [(float(pct_start * T) - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                           (T - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
+        self.anneal_strategy = anneal_strategy
+        groups = optimizer.param_groups
+        if last_epoch == -1:
+            for group, lr in zip(groups, _per_group(where, "max_lr", max_lr, len(groups))):
+                group["initial_lr"] = lr / div_factor
+                group["max_lr"] = lr
+                group["min_lr"] = group["initial_lr"] / final_div_factor
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            if last_epoch == -1:
+                for group, m_max, m_base in zip(groups, _per_group(where, "max_momentum", max_momentum, len(groups)),
+                                                _per_group(where, "base_momentum", base_momentum, len(groups))):
+                    self._set_momentum(group, m_max)
+                    group["max_momentum"], group["base_momentum"] = m_max, m_base
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group, m):
+        if self.use_beta1:
+            group["betas"] = (m, *group["betas"][1:])
+        else:
+            group["momentum"] = m
+
+    def _anneal(self, start, end, pct):
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self):
+        """The rates of step ``last_epoch`` (and, with ``cycle_momentum``, sets the momenta)."""
+        t = self.last_epoch
+        if t > self.total_steps:
+            raise ValueError(f"Tried to step {t} times. The specified number of total steps is "
+                             f"{self.total_steps} (OneCycleLR is stepped once per batch).")
+        lrs = []
+        for group in self.optimizer.param_groups:
+            start_step = 0.0
+            for i, (end_step, lr0, lr1, m0, m1) in enumerate(self.phases):
+                if t <= end_step or i == len(self.phases) - 1:
+                    pct = (t - start_step) / (end_step - start_step)
+                    lrs.append(self._anneal(group[lr0], group[lr1], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(group, self._anneal(group[m0], group[m1], pct))
+                    break
+                start_step = end_step
+        return lrs
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    r"""Cosine annealing with warm restarts (SGDR; Loshchilov & Hutter, 2017).
+
+    .. math::
+
+        \gamma_t = \eta_{min} + \tfrac12 (\gamma_0 - \eta_{min})
+        \left(1 + \cos\frac{\pi\, T_{cur}}{T_i}\right),
+
+    where :math:`T_{cur}` counts the epochs since the last restart and the
+    :math:`i`-th cycle lasts :math:`T_i = T_0\, T_{mult}^{\,i}` epochs; at each
+    restart the rate jumps back to :math:`\gamma_0`. ``step()`` advances one
+    epoch; ``step(epoch)`` accepts a fractional epoch (``epoch + i / iters``,
+    to anneal within an epoch), as in PyTorch.
+
+    Example: ``CosineAnnealingWarmRestarts(opt, T_0=10, T_mult=2)``.
+    """
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        where = "CosineAnnealingWarmRestarts"
+        self.T_0 = self.T_i = _positive_int(where, "T_0", T_0)
+        self.T_mult = _positive_int(where, "T_mult", T_mult)
+        self.eta_min = _real(where, "eta_min", eta_min)
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base in self.base_lrs]
+
+    def step(self, epoch=None):
+        """Advance one epoch, or jump to (possibly fractional) ``epoch``."""
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur % self.T_i
+                self.T_i *= self.T_mult
+        else:
+            if _real(type(self).__name__, "epoch", epoch) < 0:
+                raise ValueError(f"Expected non-negative epoch, but got {epoch}")
+            if epoch >= self.T_0:
+                if self.T_mult == 1:
+                    self.T_cur = epoch % self.T_0
+                else:
+                    n = int(math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult**n
+            else:
+                self.T_i, self.T_cur = self.T_0, epoch
+        self.last_epoch = math.floor(epoch)
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
+def _per_group(where, name, value, n):
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"{where}: expected {n} values for {name}, got {len(value)}.")
+        return [_real(where, name, v) for v in value]
+    return [_real(where, name, value)] * n
 
 
 class ReduceLROnPlateau:

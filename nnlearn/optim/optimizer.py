@@ -16,9 +16,11 @@ The training loop is PyTorch's::
 from __future__ import annotations
 
 import copy
-from collections.abc import MutableMapping
+import numbers
+from collections.abc import Mapping, MutableMapping
 
 import array_api_compat
+import numpy as np
 
 from .. import backend
 
@@ -152,6 +154,14 @@ class Optimizer:
                     f"{type(self).__name__} can only optimize Tensors (nnlearn.nn.Parameter), "
                     f"got {type(p).__name__}. Pass model.parameters()."
                 )
+            if not (p.is_leaf or getattr(p, "_retains_grad", False)):
+                # its .grad is freed by backward(), so the optimizer would never move it
+                raise ValueError(
+                    "can't optimize a non-leaf Tensor: this tensor was computed from others "
+                    f"(op {getattr(p, '_op', '?')!r}), so backward() frees its gradient. "
+                    "Optimize the leaf it came from, or make it a leaf with "
+                    "nn.Parameter(t.detach())."
+                )
         for name, default in self.defaults.items():
             if default is _required and name not in group:
                 raise ValueError(f"parameter group didn't specify a value of required argument {name!r}.")
@@ -193,7 +203,10 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p._grad is not None:
-                    self._update(p, p._grad._data, self.state[p], group)
+                    state = self.state[p]
+                    if state:
+                        _follow(state, p._data)
+                    self._update(p, p._grad._data, state, group)
                     p._bump_version()
         return loss
 
@@ -232,36 +245,139 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Restore a state saved by :obj:`state_dict`.
+        """Restore a state saved by :obj:`state_dict`, all or nothing.
 
         The optimizer must have been built on parameters of the same shapes in
-        the same order. Arrays are copied onto each parameter's backend and
-        dtype.
+        the same order. The new state is built and checked completely first
+        (groups and their sizes, parameter indices, each buffer's shape and
+        dtype, JSON-style lists converted to arrays on each parameter's backend
+        and dtype, string keys such as ``"0"`` read as indices); only then is it
+        swapped in. On any error the optimizer is exactly as before. A missing
+        ``"state"`` or ``"param_groups"`` entry raises ``KeyError``, as in
+        PyTorch.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict expects a dict with 'state' and "
+                f"'param_groups' (from optimizer.state_dict()), got {type(state_dict).__name__}."
+            )
+        for key in ("state", "param_groups"):
+            if key not in state_dict:
+                raise KeyError(
+                    f"{key!r}: the optimizer state dict has no {key!r} entry (it has "
+                    f"{sorted(map(str, state_dict))}); save it with optimizer.state_dict()."
+                )
         saved = state_dict["param_groups"]
+        if not isinstance(saved, (list, tuple)) or not all(isinstance(g, Mapping) for g in saved):
+            raise ValueError("the state dict's 'param_groups' must be a list of dicts.")
         if len(saved) != len(self.param_groups):
             raise ValueError(
                 f"loaded state dict has {len(saved)} parameter groups, this optimizer "
                 f"has {len(self.param_groups)}."
             )
+        params = {}
         for i, (mine, theirs) in enumerate(zip(self.param_groups, saved)):
-            if len(mine["params"]) != len(theirs["params"]):
+            indices = theirs.get("params")
+            if not isinstance(indices, (list, tuple)):
+                raise ValueError(f"parameter group {i} of the state dict has no 'params' list.")
+            if len(mine["params"]) != len(indices):
                 raise ValueError(
-                    f"parameter group {i}: loaded state dict has {len(theirs['params'])} "
+                    f"parameter group {i}: loaded state dict has {len(indices)} "
                     f"parameters, this optimizer has {len(mine['params'])}."
                 )
-        params = {}
-        for mine, theirs in zip(self.param_groups, saved):
-            for p, k in zip(mine["params"], theirs["params"]):
-                params[k] = p
-        self.state = _ParamState()
+            for p, k in zip(mine["params"], indices):
+                params[_index(k)] = p
+        if not isinstance(state_dict["state"], Mapping):
+            raise ValueError("the state dict's 'state' must be a dict {parameter index: {name: value}}.")
+        new_state = _ParamState()
         for k, s in state_dict["state"].items():
-            p = params[int(k)]
-            self.state[p] = {name: _to_param_backend(v, p) for name, v in s.items()}
+            idx = _index(k)
+            if idx not in params:
+                raise ValueError(
+                    f"the state dict has state for parameter index {idx}, but its param_groups "
+                    f"list the indices {sorted(params)} only."
+                )
+            if not isinstance(s, Mapping):
+                raise ValueError(f"state of parameter {idx} must be a dict, got {type(s).__name__}.")
+            p = params[idx]
+            new_state[p] = {name: _state_entry(v, p, idx, name)
+                            for name, v in s.items() if v is not None}
+        new_groups = []
         for mine, theirs in zip(self.param_groups, saved):
-            for key, value in theirs.items():
-                if key != "params":
-                    mine[key] = copy.deepcopy(value)
+            group = {key: _like(copy.deepcopy(value), mine.get(key))
+                     for key, value in theirs.items() if key != "params"}
+            group["params"] = mine["params"]
+            new_groups.append(group)
+        # everything is checked: swap it in
+        self.state = new_state
+        for mine, group in zip(self.param_groups, new_groups):
+            mine.update(group)
+
+
+def _index(k) -> int:
+    """A parameter index: an int, or its string form (JSON turns keys into strings)."""
+    try:
+        if isinstance(k, bool):
+            raise ValueError
+        if isinstance(k, str):
+            return int(k)
+        if isinstance(k, numbers.Integral):
+            return int(k)
+    except ValueError:
+        pass
+    raise ValueError(f"parameter indices in an optimizer state dict are integers, got {k!r}.")
+
+
+def _state_entry(value, p, idx, name):
+    """One entry of a parameter's state, converted to ``p``'s backend and dtype.
+
+    Scalars (``step``) become Python numbers; arrays, Tensors and nested lists
+    become arrays of ``p``'s shape, or raise ValueError."""
+    if hasattr(value, "grad") and hasattr(value, "data") and not array_api_compat.is_array_api_obj(value):
+        value = value._data  # a Tensor
+    if isinstance(value, (bool, str)):
+        raise ValueError(f"state of parameter {idx}: {name!r} is {value!r}, not a number or an array.")
+    if isinstance(value, numbers.Number):
+        return value
+    try:
+        host = np.asarray(backend.to_numpy(value))
+    except Exception:
+        raise ValueError(
+            f"state of parameter {idx}: {name!r} is a {type(value).__name__}, not a number or an array."
+        ) from None
+    if host.dtype.kind not in "biuf":
+        raise ValueError(f"state of parameter {idx}: {name!r} has dtype {host.dtype}; expected real numbers.")
+    if host.ndim == 0 and name == "step":
+        v = host.item()
+        return int(v) if float(v).is_integer() else v
+    shape = tuple(p._data.shape)
+    if tuple(host.shape) != shape:
+        raise ValueError(
+            f"state of parameter {idx}: {name!r} has shape {tuple(host.shape)}, but the "
+            f"parameter has shape {shape}."
+        )
+    return _to_param_backend(host, p)
+
+
+def _like(value, current):
+    """A hyperparameter from a state dict, as a tuple where the optimizer keeps
+    a tuple (``betas`` come back from JSON as lists)."""
+    if isinstance(current, tuple) and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+def _follow(state, arr) -> None:
+    """Move the state's arrays to the backend, device and dtype of the
+    parameter's array ``arr`` if the parameter moved (``model.to(...)``)."""
+    for name, v in state.items():
+        if array_api_compat.is_array_api_obj(v) and (
+            type(v) is not type(arr) or v.dtype != arr.dtype
+            or getattr(v, "device", None) != getattr(arr, "device", None)
+        ):
+            host = np.asarray(backend.to_numpy(v))
+            xp = backend.namespace_of(arr)
+            state[name] = xp.asarray(host, dtype=arr.dtype, device=array_api_compat.device(arr), copy=True)
 
 
 def _is_tensor(x):
@@ -272,6 +388,6 @@ def _is_tensor(x):
 def _to_param_backend(value, p):
     if array_api_compat.is_array_api_obj(value):
         xp = backend.namespace_of(p._data)
-        host = backend.to_numpy(value)
+        host = np.asarray(backend.to_numpy(value))
         return xp.asarray(host, dtype=p._data.dtype, device=array_api_compat.device(p._data), copy=True)
     return copy.deepcopy(value)
