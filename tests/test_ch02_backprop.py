@@ -409,3 +409,315 @@ def test_exercise_2_6_ratio_reference():
     assert ch02.ratio_2_6() == pytest.approx(deltas["squared"] / deltas["log"], rel=1e-12)
     assert ch02.ratio_2_6() == pytest.approx(0.00665, abs=5e-6)
     assert 1 / ch02.ratio_2_6() == pytest.approx(150, abs=1)
+
+
+# ---------------------------------------------------------------------------
+# check_mlp: the one-line comparison the chapter uses after the first full table
+# ---------------------------------------------------------------------------
+
+def test_check_mlp_prints_only_the_bounds_and_raises_on_a_wrong_gradient(monkeypatch):
+    net = manual.MLP([3, 4, 2], activation="tanh", output="identity", loss="squared", seed=0)
+    X, D = compare.random_batch("squared", N=5, n_in=3, n_out=2, seed=0)
+    line = compare.check_mlp(net, X, D)
+    assert line == ("MLP 3-4-2, N = 5: all 6 deltas and gradients agree with the delta rule "
+                    "(autodiff < 10⁻¹², finite differences < 10⁻⁷, PyTorch < 10⁻¹²) ✓")
+    assert "all 4 gradients" in compare.check_mlp(net, X, D, deltas=False)
+    real = compare.mlp_quantities
+
+    def off_by_a_little(net, X, D, method="manual", deltas=True, h=1e-6):
+        out = real(net, X, D, method, deltas, h)
+        if method == "torch":
+            out["∂E/∂W⁽²⁾"] = out["∂E/∂W⁽²⁾"] + 1e-9
+        return out
+
+    monkeypatch.setattr(compare, "mlp_quantities", off_by_a_little)
+    with pytest.raises(AssertionError, match=r"PyTorch differs from the delta rule in ∂E/∂W⁽²⁾"):
+        compare.check_mlp(net, X, D)
+
+
+# ---------------------------------------------------------------------------
+# Checking a gradient numerically: the section's claims and nnlearn.gradcheck's additions
+# ---------------------------------------------------------------------------
+
+def _chain():
+    """The chapter's chain σ(w2 σ(w1 x)): E as a NumPy function of w = (w1, w2), and the exact gradient."""
+    x, w1, w2, d = 1.5, 0.8, -1.2, 1.0
+    W = t64([w1, w2], True)
+    E = 0.5 * (torch.sigmoid(W[1] * torch.sigmoid(W[0] * x)) - d) ** 2
+    E.backward()
+
+    def E_np(w):
+        z1 = 1 / (1 + np.exp(-w[0] * x))
+        return 0.5 * (1 / (1 + np.exp(-w[1] * z1)) - d) ** 2
+    return E_np, np.array([w1, w2]), W.grad.numpy()
+
+
+def test_relative_error_is_scale_free_and_has_a_floor():
+    from nnlearn.gradcheck import relative_error
+
+    a, n = 0.0466378, 0.0466378 + 3e-11
+    assert float(relative_error(1000 * a, 1000 * n)) == pytest.approx(float(relative_error(a, n)), rel=1e-9)
+    assert float(relative_error(0.0, 0.0)) == 0.0
+    np.testing.assert_allclose(relative_error([1.0, -2.0], [1.1, -2.0]), [0.1 / 1.1, 0.0])
+
+
+def test_error_against_the_step_is_a_v_with_its_bottom_near_cube_root_of_epsilon():
+    """The section's claims: slope 2 on the right (truncation), bottom near ε^(1/3), error
+    of order ε^(2/3) there, float32 far worse than float64, nan where x ± h rounds to x."""
+    from nnlearn.gradcheck import error_by_step
+
+    E_np, w, exact = _chain()
+    s64 = error_by_step(E_np, w.copy(), analytic=exact)
+    s32 = error_by_step(E_np, w.astype(np.float32), analytic=exact)
+    right = s64.steps >= 1e-3
+    slope = np.polyfit(np.log(s64.steps[right]), np.log(s64.errors[right]), 1)[0]
+    assert slope == pytest.approx(2.0, abs=0.05)
+    assert s64.best_step in (1e-6, 1e-5)                      # ε^(1/3) ≈ 6e-6
+    assert np.nanmin(s64.errors) < 1e-9                       # ε^(2/3) ≈ 4e-11
+    assert all(e < 1e-8 for h, e in zip(s64.steps, s64.errors) if 1e-7 <= h <= 1e-4)
+    assert s32.best_step in (1e-3, 1e-2)                      # ε^(1/3) ≈ 5e-3
+    assert 1e-6 < np.nanmin(s32.errors) < 1e-3                # ε^(2/3) ≈ 2e-5
+    assert np.isnan(s32.errors[-1]) and not np.isnan(s64.errors).any()
+
+
+def test_error_by_step_takes_the_analytic_gradient_from_backward():
+    import nnlearn
+    from nnlearn.gradcheck import error_by_step
+
+    x = nnlearn.Tensor([0.3, -1.2, 2.0], requires_grad=True)
+    s = error_by_step(lambda t: (t.tanh() * t).sum(), x, steps=[1e-2, 1e-5])
+    assert 1e-6 < s.errors[0] < 1e-3 and s.errors[1] < 1e-8     # truncation, then near the bottom
+    assert x.grad is None                                      # left as it was
+    with pytest.raises(ValueError, match="give the analytic gradient"):
+        error_by_step(lambda a: float(a.sum()), np.ones(3))
+
+
+def test_relu_kink_fails_the_check_although_the_backward_pass_is_right():
+    import nnlearn
+    from nnlearn.gradcheck import gradcheck
+
+    relu_sum = lambda t: t.relu().sum()
+    assert gradcheck(relu_sum, nnlearn.Tensor([0.0], requires_grad=True)) == pytest.approx(1.0)
+    assert gradcheck(relu_sum, nnlearn.Tensor([4e-7], requires_grad=True)) == pytest.approx(0.3, rel=1e-6)
+    assert gradcheck(relu_sum, nnlearn.Tensor([0.3], requires_grad=True)) < 1e-9
+
+
+def test_gradcheck_sample_checks_k_random_entries_and_restores_them():
+    import nnlearn
+    from nnlearn import losses, nn
+    from nnlearn.gradcheck import gradcheck_sample
+
+    nnlearn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.Tanh(), nn.Linear(128, 10))
+    X, D = compare.random_batch("cross_entropy", N=32, n_in=64, n_out=10, seed=0)
+    X, labels = nnlearn.Tensor(X), D.argmax(axis=1)
+    params = list(model.parameters())
+    before = [backend.to_numpy(p.data).copy() for p in params]
+    assert sum(int(np.prod(p.shape)) for p in params) == 9610
+    f = lambda *ps: losses.cross_entropy(model(X), labels)
+    check = gradcheck_sample(f, *params, k=20, seed=1, eps=1e-5)
+    assert len(check.rows) == 20 and len({(r[0], r[1]) for r in check.rows}) == 20
+    assert check.max_error < 1e-5                              # the page's verdict
+    for p, b in zip(params, before):
+        np.testing.assert_array_equal(backend.to_numpy(p.data), b)
+        assert p.grad is None
+    # the entries checked are autograd's: compare with torch on the same parameters
+    Ws = [t64(b, True) for b in before]
+    logits = torch.tanh(t64(backend.to_numpy(X.data)) @ Ws[0].T + Ws[1]) @ Ws[2].T + Ws[3]
+    F.cross_entropy(logits, torch.tensor(labels)).backward()
+    for i, idx, a, n, r in check.rows:
+        assert a == pytest.approx(Ws[i].grad.numpy()[idx], rel=1e-10, abs=1e-15)
+        assert n == pytest.approx(a, rel=1e-5, abs=1e-12)
+    again = gradcheck_sample(f, *params, k=20, seed=1, eps=1e-5)
+    assert [r[:2] for r in again.rows] == [r[:2] for r in check.rows]   # the seed fixes the entries
+    assert "20 entries checked" in str(check.table())
+
+
+def test_gradcheck_sample_catches_a_kink_and_caps_k():
+    import nnlearn
+    from nnlearn.gradcheck import gradcheck_sample
+
+    u = nnlearn.Tensor([0.0, 0.5, -0.5], requires_grad=True)
+    check = gradcheck_sample(lambda t: t.relu().sum(), u, k=10)
+    assert len(check.rows) == 3 and check.max_error == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="nothing to check"):
+        gradcheck_sample(lambda t: t.sum(), nnlearn.Tensor([1.0]))
+
+
+# ---------------------------------------------------------------------------
+# Claims of the chapter, corrected
+# ---------------------------------------------------------------------------
+
+def test_hidden_unit_factor_is_at_most_a_quarter_for_sigmoid_and_one_for_tanh():
+    """A6: f′ ≤ ¼ for the sigmoid and ≤ 1 for tanh (equal to 1 only at u = 0), so tanh alone
+    does not attenuate the gradient; the product over layers also contains the weights."""
+    u = np.linspace(-6, 6, 12001)
+    for name, bound in (("sigmoid", 0.25), ("tanh", 1.0)):
+        f, fprime = manual.ACTIVATIONS[name]
+        d = fprime(u, f(u))
+        assert d.max() == pytest.approx(bound, abs=1e-12) and d.max() <= bound + 1e-15
+        assert u[np.argmax(d)] == pytest.approx(0.0, abs=1e-9)
+    # one tanh layer with large weights amplifies the delta, one with small weights shrinks it
+    rng = np.random.default_rng(0)
+    delta = rng.standard_normal((200, 50))
+    U = 0.1 * rng.standard_normal((200, 50))                 # near u = 0: tanh′ ≈ 1
+    tanh_prime = 1 - np.tanh(U) ** 2
+    for scale, grows in ((3.0, True), (0.3, False)):
+        W = scale * rng.standard_normal((50, 50)) / np.sqrt(50)
+        back = (delta @ W) * tanh_prime
+        assert (np.linalg.norm(back) > np.linalg.norm(delta)) == grows
+
+
+def test_slide001_error_depends_on_the_sample():
+    """C10: slide 001's hidden gradient is 1/(y(1−y)) times ours, ≈ 4 near y = ½ and much
+    more for a confident output (the page's second network and sample)."""
+    W1, b1 = np.array([[0.2, -0.3], [0.4, 0.5]]), np.array([0.1, -0.1])
+    W2, b2 = np.array([[-0.6, 0.7]]), np.array([0.2])
+    X, d = np.array([[1.0, -2.0], [-3.0, 4.0]]), np.array([1.0, 1.0])
+    for k in (1, 5):
+        net = manual.MLP.from_weights([(W1, b1), (k * W2, k * b2)], activation="sigmoid",
+                                      output="sigmoid")
+        r = manual.slide001_hidden_gradient(net, X, d)
+        for n in range(2):
+            Wt1, bt1 = t64(W1, True), t64(b1, True)
+            y = torch.sigmoid(k * t64(W2) @ torch.sigmoid(Wt1 @ t64(X[n]) + bt1) + k * t64(b2))[0]
+            (0.5 * (y - d[n]) ** 2).backward()
+            assert r.ours[n] == pytest.approx(Wt1.grad[1, 1].item(), rel=1e-12)
+            assert r.y[n] == pytest.approx(y.item(), rel=1e-14)
+        np.testing.assert_allclose(r.ours / r.slide, r.y * (1 - r.y), rtol=1e-12)
+    assert r.slide[1] / r.ours[1] == pytest.approx(19.79, abs=0.01)     # y ≈ 0.947
+    with pytest.raises(ValueError, match="2-2-1"):
+        manual.slide001_hidden_gradient(manual.MLP([2, 3, 1], seed=0), X, d)
+
+
+def test_seed000_mini_network_global_derivatives():
+    """B1: the local/global derivative table of seed 000's mini network (linear output,
+    x₀ = z₀ = 1 bias inputs, g = tanh) against torch autograd and manual.MLP."""
+    x0 = np.array([1.0, 0.5, -1.0])
+    W_h = np.array([[0.1, 0.4, -0.3], [-0.2, 0.6, 0.2]])
+    w_o = np.array([0.3, -0.5, 0.8])
+    d = 1.0
+    u = W_h @ x0
+    z = np.r_[1.0, np.tanh(u)]
+    y = w_o @ z
+    delta = (y - d) * w_o[1:] * (1 - np.tanh(u) ** 2)              # ∂E/∂u_i = (y − d) w_i g′(u_i)
+    Wh_t, wo_t = t64(W_h, True), t64(w_o, True)
+    yt = wo_t @ torch.cat([torch.ones(1, dtype=torch.float64), torch.tanh(Wh_t @ t64(x0))])
+    (0.5 * (yt - d) ** 2).backward()
+    np.testing.assert_allclose(np.outer(delta, x0), Wh_t.grad.numpy(), rtol=1e-13)
+    np.testing.assert_allclose((y - d) * z, wo_t.grad.numpy(), rtol=1e-13)
+    net = manual.MLP.from_weights([(W_h[:, 1:], W_h[:, 0]), (w_o[None, 1:], w_o[:1])],
+                                  activation="tanh", output="identity")
+    (dW1, db1), (dW2, db2) = net.gradient(x0[None, 1:], [[d]])
+    np.testing.assert_allclose(np.c_[db1, dW1], Wh_t.grad.numpy(), rtol=1e-13)
+    np.testing.assert_allclose(np.r_[db2, dW2[0]], wo_t.grad.numpy(), rtol=1e-13)
+    np.testing.assert_allclose(net.delta[2][0, 0], y - d, rtol=1e-13)   # linear output: δ = y − d
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_xor_training_by_hand_learns_on_every_backend(name):
+    """The page's closing run: the loss falls by well over an order of magnitude and the
+    training accuracy is at least 95% (the page glues the exact numbers of its run)."""
+    import nnlearn
+
+    with backend.use(name):
+        X, labels = nnlearn.data.xor(200, noise=0.15, seed=0)
+        net = manual.MLP([2, 4, 1], activation="tanh", output="sigmoid", loss="log", seed=0)
+        first = net.loss(X, labels)
+        for _ in range(1500):
+            last = net.loss(X, labels)
+            net.backward(labels)
+            net.step(lr=0.5)
+        acc = float(np.mean((backend.to_numpy(net.forward(X))[:, 0] > 0.5) == backend.to_numpy(labels)))
+    assert first / last > 20
+    assert acc >= 0.95
+
+
+def test_no_stray_control_characters_in_the_chapters():
+    """A1: a literal tab had eaten the backslash of \\top in a solution formula."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = [root / "book" / f for f in ("intro.md", "notation.md", "ch01_chain_rule.md",
+                                         "ch02_backprop.md", "ch03_autodiff.md")]
+    files += sorted((root / "notebooks").glob("0[123]_*.md"))
+    for path in files:
+        text = path.read_text()
+        bad = [c for c in text if ord(c) < 32 and c != "\n"]
+        assert not bad, f"{path.name} contains control characters {sorted(set(bad))!r}"
+    assert r"\boldsymbol\delta^{(l)}_n\mathbf z^{(l-1)\top}_n" in (root / "book" / "ch02_backprop.md").read_text()
+
+
+# ---------------------------------------------------------------------------
+# The new exercises' references, against torch
+# ---------------------------------------------------------------------------
+
+def test_exercise_2_9_hidden_gradient_reference():
+    W1 = t64(ch02.W1, True)
+    z = torch.sigmoid(W1 @ t64(ch02.X_2_1) + t64(ch02.b1))
+    y = torch.sigmoid(t64(ch02.W2) @ z + t64(ch02.b2))[0]
+    (0.5 * (y - ch02.D_2_1) ** 2).backward()
+    assert ch02.hidden_gradient_2_9() == pytest.approx(W1.grad[1, 1].item(), rel=1e-13)
+    assert ch02.hidden_gradient_2_9() == pytest.approx(0.03185, abs=5e-6)      # the solution's number
+    slide = ch02._hidden_2_9(sigma_prime_out=False)
+    assert slide == pytest.approx(0.1333, abs=5e-5)
+    assert slide / ch02.hidden_gradient_2_9() == pytest.approx(4.2, abs=0.05)
+
+
+def test_exercise_2_10_two_layer_gradients_reference():
+    args = ch02._inputs_2_10(np.random.default_rng(3))
+    ts = {k: t64(v, k in ("W1", "b1", "W2", "b2")) for k, v in args.items()}
+    Y = torch.tanh(ts["X"] @ ts["W1"].T + ts["b1"]) @ ts["W2"].T + ts["b2"]
+    (0.5 * ((Y - ts["D"]) ** 2).sum() / len(args["X"])).backward()
+    for got, name in zip(ch02.two_layer_gradients(**args), ("W1", "b1", "W2", "b2")):
+        np.testing.assert_allclose(got, ts[name].grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_exercise_2_11_central_difference_reference():
+    from nnlearn.gradcheck import numerical_gradient
+
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        args = ch02._inputs_2_11(rng)
+        x = args["x"].copy()
+        got = ch02.central_difference(args["f"], x, args["h"])
+        np.testing.assert_array_equal(x, args["x"])               # restored
+        ref = numerical_gradient(args["f"], args["x"].copy(), eps=args["h"])
+        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-12)
+        xt = t64(args["x"], True)
+        f_t = {ch02._f_sin: lambda a: (torch.sin(a) * a).sum() * torch.cos(a.sum()),
+               ch02._f_quartic: lambda a: (a ** 4).sum() / 4 + a.sum() ** 2}[args["f"]]
+        f_t(xt).backward()
+        np.testing.assert_allclose(got, xt.grad.numpy(), rtol=1e-6, atol=1e-8)
+
+
+def test_exercise_2_12_max_at_a_tie():
+    table = ch02.max_tie_table()
+    assert table == pytest.approx({"max": 0.5, "max_dim": 1.0, "maximum": 0.5,
+                                   "central_difference": 0.5}, abs=1e-9)
+
+
+def test_exercise_2_8_summed_loss_with_weight_decay_is_the_mean_loss_with_lambda_over_N():
+    net = manual.MLP([3, 4, 2], activation="tanh", output="identity", loss="squared", seed=1)
+    X, D = compare.random_batch("squared", N=7, n_in=3, n_out=2, seed=2)
+    lam, N = 0.3, 7
+    colleague = [(N * dW + lam * backend.to_numpy(W), N * db)
+                 for (dW, db), (W, _) in zip(net.gradient(X, D), net.params)]
+    option_a = manual.MLP.from_weights(net.params, activation="tanh", output="identity",
+                                       weight_decay=lam / N).gradient(X, D)
+    for (cW, cb), (aW, ab) in zip(colleague, option_a):
+        np.testing.assert_allclose(cW, N * np.asarray(aW), rtol=1e-12)
+        np.testing.assert_allclose(cb, N * np.asarray(ab), rtol=1e-12)
+    assert ch02.EXERCISES[7].id == "2.8" and ch02.EXERCISES[7].reference == "a"
+
+
+def test_checkers_accept_the_solutions_rounded_as_the_questions_ask(capsys):
+    """C7: 2.1 and 2.9 to 4 significant digits, 2.6 to 3, as the solutions print them;
+    2.3 also with a (1, n) bias gradient (keepdims=True)."""
+    ex = {e.id: e for e in ch02.EXERCISES}
+    assert ex["2.1"].check(0.1446).status == "correct"
+    assert ex["2.6"].check(0.00665).status == "correct"
+    assert ex["2.9"].check(0.03185).status == "correct"
+    assert ex["2.1"].check(0.1440).status == "incorrect"
+    keepdims = lambda delta, Z_prev: (delta.T @ Z_prev, delta.sum(axis=0, keepdims=True))
+    assert ex["2.3"].check(keepdims).status == "correct"

@@ -345,3 +345,255 @@ def _adjoints(tensor, net, X, D, activation, output, loss):
         E = -(Dt * (shifted - logsum)).sum() / N
     E.backward()
     return [U.grad for U in Us] if isinstance(Z, Tensor) else [U.grad.numpy() for U in Us]
+
+
+# ------------------------------------------------------------------ dual numbers (forward mode in code)
+from nnlearn.autodiff import Dual, jvp_dual                                      # noqa: E402
+from nnlearn.autodiff import value as value_module                               # noqa: E402
+from nnlearn.autodiff.modes import tanh_layer as nnlearn_tanh_layer             # noqa: E402
+from nnlearn.course import batchnorm_manual as bnm                               # noqa: E402
+from nnlearn.exercises import ch03                                               # noqa: E402
+
+
+def every_op(x1, x2):
+    """Every primitive of RULES, constants on both sides."""
+    a = (x1 * x2 + 2.0 - x2 / 3.0) ** 2 - (1.5 / x1)
+    b = a.exp().log() + (-x2).sin() * x1.cos() + 1.0 - x1
+    return [b.tanh() + (x2 * 0.3).sigmoid() + (x1 - 0.2).relu(), 2.0 * a - b / x2]
+
+
+def every_op_torch(x):
+    x1, x2 = x
+    a = (x1 * x2 + 2.0 - x2 / 3.0) ** 2 - (1.5 / x1)
+    b = torch.log(torch.exp(a)) + torch.sin(-x2) * torch.cos(x1) + 1.0 - x1
+    return torch.stack([torch.tanh(b) + torch.sigmoid(x2 * 0.3) + torch.relu(x1 - 0.2), 2.0 * a - b / x2])
+
+
+@pytest.mark.parametrize("point,seed", [((0.7, 1.3), (1.0, 0.0)), ((1.1, -0.4), (0.3, -2.0)),
+                                         ((0.5, 0.9), (0.0, 1.0))])
+def test_dual_numbers_give_the_jvp_of_torch_func(point, seed):
+    values, tangents = jvp_dual(every_op, list(point), list(seed))
+    p = tuple(torch.tensor(v, dtype=torch.float64) for v in point)
+    s = tuple(torch.tensor(v, dtype=torch.float64) for v in seed)
+    out, jvp_t = torch.func.jvp(lambda a, b: every_op_torch((a, b)), p, s)
+    np.testing.assert_allclose(values, out.numpy(), rtol=1e-13)
+    np.testing.assert_allclose(tangents, jvp_t.numpy(), rtol=1e-12, atol=1e-14)
+    # and the graph-based forward sweep of chapter 3 gives the same tangents
+    np.testing.assert_allclose(tangents, jvp(every_op, list(point), list(seed)).values, rtol=1e-13)
+
+
+def test_dual_numbers_against_finite_differences():
+    f = lambda x1, x2: (x1 * x2.exp()).sin() / (1.0 + x1 * x1)
+    fl = lambda a, b: math.sin(a * math.exp(b)) / (1 + a * a)
+    x, d, h = (0.4, -0.3), (0.6, 0.8), 1e-6
+    _, tangent = jvp_dual(f, list(x), list(d))
+    fd = (fl(x[0] + h * d[0], x[1] + h * d[1]) - fl(x[0] - h * d[0], x[1] - h * d[1])) / (2 * h)
+    assert tangent == pytest.approx(fd, rel=1e-8)
+
+
+def test_vjp_of_the_slides_function_matches_torch_func_vjp():
+    """The chapter's cell: the reverse sweep (Value.backward) is the VJP with ȳ = 1."""
+    t = trace(lambda x1, x2: x1.log() + x1 * x2 - x2.sin(), x1=2, x2=5)
+    at = (torch.tensor(2.0, dtype=torch.float64), torch.tensor(5.0, dtype=torch.float64))
+    _, vjp_fn = torch.func.vjp(lambda a, b: torch.log(a) + a * b - torch.sin(b), *at)
+    g = vjp_fn(torch.tensor(1.0, dtype=torch.float64))
+    assert (t.gradients["x1"], t.gradients["x2"]) == pytest.approx((g[0].item(), g[1].item()), rel=1e-14)
+    assert jvp_dual(lambda a, b: a.log() + a * b - b.sin(), [2.0, 5.0], [1.0, -1.0])[1] == pytest.approx(
+        t.gradients["x1"] - t.gradients["x2"], rel=1e-14)
+
+
+def test_dual_reads_its_derivatives_from_RULES(monkeypatch):
+    """One table of local derivatives: changing RULES changes Dual's tangents too."""
+    assert Dual(0.3, 1.0).sin().tangent == pytest.approx(math.cos(0.3), rel=1e-15)
+    wrong = value_module.Rule("sin {0}", "\\sin {0}", lambda o, a, k: (42.0,), ("42",), ("42",))
+    monkeypatch.setitem(value_module.RULES, "sin", wrong)
+    assert Dual(0.3, 1.0).sin().tangent == 42.0
+
+
+def test_dual_constants_errors_and_repr():
+    y = 3.0 - Dual(2.0, 1.0) / 4.0 + 1 / Dual(0.5, 1.0)
+    assert (y.value, y.tangent) == pytest.approx((2.5 + 2.0, -0.25 - 4.0))
+    assert (2 * Dual(1.5, 1.0) ** 3).tangent == pytest.approx(2 * 3 * 1.5 ** 2)
+    with pytest.raises(TypeError, match="constant power"):
+        Dual(2.0) ** Dual(2.0)
+    with pytest.raises(TypeError, match="real number"):
+        Dual("2")
+    with pytest.raises(ValueError, match="non-positive"):
+        Dual(-1.0).log()
+    with pytest.raises(ValueError, match="one tangent per input"):
+        jvp_dual(lambda a, b: a * b, [1.0, 2.0], [1.0])
+    assert repr(Dual(1.0, 2.0)) == "Dual(value=1, tangent=2)"
+    assert jvp_dual(lambda a: 3.0, [1.0], [1.0]) == (3.0, 0.0)   # a constant function
+
+
+def test_tanh_layer_has_m_times_3n_minus_1_edges():
+    for m, n in ((1, 1), (3, 2), (10, 100)):
+        W = np.random.default_rng(m * n).normal(size=(m, n))
+        assert graph_size(nnlearn_tanh_layer(W), [0.1] * n).edges == m * (3 * n - 1)
+        assert graph_size(nnlearn_tanh_layer(W), [0.1] * n) == graph_size(tanh_layer(W), [0.1] * n)
+
+
+def test_the_pages_torch_jacobian_is_the_tables_last_case():
+    """A7: replaying the chapter's loop, the W and x compared with torch are those of the
+    table's last row (n = 100, m = 10), and the Jacobians agree."""
+    rng = np.random.default_rng(0)
+    for m in (1, 10):
+        for n in (1, 10, 100):
+            W = rng.normal(size=(m, n))
+            x = rng.normal(size=n)
+    assert W.shape == (10, 100)
+    J = np.array(jacobian_reverse(nnlearn_tanh_layer(W), x).jacobian)
+    J_torch = torch.autograd.functional.jacobian(lambda v: torch.tanh(torch.tensor(W) @ v), torch.tensor(x))
+    np.testing.assert_allclose(J, J_torch.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_a_sweep_with_a_general_seed_is_a_combination_of_columns_or_rows():
+    """A8: a forward sweep gives Jẋ (column j only for ẋ = e_j), a reverse sweep ȳᵀJ."""
+    x = [0.7, -1.3, 0.4]
+    J = np.array(jacobian_forward(mixed, x).jacobian)
+    xdot, ybar = np.array([0.5, -1.0, 2.0]), np.array([1.0, 0.0, -0.5, 2.0])
+    np.testing.assert_allclose(jvp(mixed, x, list(xdot)).values, J @ xdot, rtol=1e-13)
+    np.testing.assert_allclose(vjp(mixed, x, list(ybar)).values, ybar @ J, rtol=1e-13)
+    assert not any(np.allclose(J @ xdot, J[:, j]) for j in range(3))
+
+
+def test_cost_slopes_of_the_plot():
+    """The glued slopes: n forward sweeps cost ∝ n², one reverse sweep ∝ n."""
+    ns = [1, 3, 10, 30, 100, 300]
+    rng = np.random.default_rng(5)
+    fwd, rev = [], []
+    for n in ns:
+        f, x = nnlearn_tanh_layer(rng.normal(size=(1, n))), rng.normal(size=n)
+        fwd.append(jacobian_forward(f, x).multiply_adds)
+        rev.append(jacobian_reverse(f, x).multiply_adds)
+    slope = lambda c: np.polyfit(np.log(ns), np.log(c), 1)[0]
+    assert 1.9 < slope(fwd) < 2.15 and 0.95 < slope(rev) < 1.1
+
+
+def test_gradient_accumulation_needs_no_retain_graph():
+    """C11: two batches build two graphs; the leaves' gradients add up with plain backward()."""
+    for leaf in (lambda v: Value(v), lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True)):
+        w = leaf(0.5)
+        for x in (2.0, -3.0):                       # two "batches", two graphs
+            (w * x * w).backward()
+        grad = w.grad if isinstance(w.grad, float) else w.grad.item()
+        assert grad == pytest.approx(2 * 0.5 * 2.0 + 2 * 0.5 * -3.0)
+
+
+# ------------------------------------------------------------------ batch norm, drawn and for free
+def test_batchnorm_scalar_graph_gives_the_papers_gradients():
+    x, gamma, beta, g = [2.0, -1.0, 0.5], 1.5, 0.5, [1.0, -2.0, 0.3]
+    ell, inputs = bnm.scalar_graph(x, gamma, beta, g)
+    ell.backward()
+    y, cache = batchnorm_forward(np.array(x)[:, None], np.array([gamma]), np.array([beta]))
+    dx, dgamma, dbeta = batchnorm_backward(np.array(g)[:, None], cache)
+    np.testing.assert_allclose([v.grad for v in inputs[:3]], dx[:, 0], rtol=1e-12)
+    assert (inputs[3].grad, inputs[4].grad) == pytest.approx((dgamma[0], dbeta[0]), rel=1e-12)
+    assert ell.data == pytest.approx(float(np.dot(g, y[:, 0])), rel=1e-14)
+    labels = {v.label for v in ell.topological_order()}
+    assert {"μ_B", "σ²_B", "x̂₁", "y₃", "ℓ"} <= labels
+    mu = next(v for v in ell.topological_order() if v.label == "μ_B")
+    users = [v for v in ell.topological_order() if mu in v._prev]
+    assert len(users) == 3                          # the fan-out of μ_B: one use per sample
+
+
+@pytest.mark.parametrize("library", ["nnlearn", "torch"])
+def test_batchnorm_autodiff_gradients_helper(library):
+    rng = np.random.default_rng(2)
+    x, g = rng.normal(2.0, 3.0, size=(8, 3)), rng.normal(size=(8, 3))
+    gamma, beta = rng.normal(size=3), rng.normal(size=3)
+    _, cache = batchnorm_forward(x, gamma, beta)
+    ref = batchnorm_backward(g, cache)
+    *grads, y = bnm.autodiff_gradients(x, gamma, beta, g, library)
+    for a, b in zip(grads, ref):
+        np.testing.assert_allclose(a, backend.to_numpy(b), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="library"):
+        bnm.autodiff_gradients(x, gamma, beta, g, "jax")
+
+
+# ------------------------------------------------------------------ the new exercises' references
+def test_exercise_3_3_counts_the_multiply_adds():
+    W = np.ones((40, 30))
+    f = nnlearn_tanh_layer(W)
+    fwd = jacobian_forward(f, [0.1] * 30).multiply_adds
+    rev = jacobian_reverse(f, [0.1] * 30).multiply_adds
+    assert ch03.EXERCISES[2].id == "3.3"
+    assert ch03.EXERCISES[2].reference() == min(fwd, rev) == fwd == 106_800 and rev == 142_400
+
+
+def test_exercise_3_7_reference_is_the_one_line_form_and_matches_torch():
+    rng = np.random.default_rng(7)
+    args = ch03._bn_inputs(rng, with_gamma=True)
+    x, g, gamma = args["x"], args["grad_out"], args["gamma"]
+    xt = torch.tensor(x, requires_grad=True)
+    bn = torch.nn.BatchNorm1d(x.shape[1], dtype=torch.float64)
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor(gamma))
+    bn(xt).backward(torch.tensor(g))
+    np.testing.assert_allclose(ch03._bn_input_grad(x, g, gamma), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    x_hat = (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5)
+    one_line = gamma / np.sqrt(x.var(0) + 1e-5) * (g - g.mean(0) - x_hat * (g * x_hat).mean(0))
+    np.testing.assert_allclose(one_line, xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_exercise_3_8_neuron_trained_with_the_extended_engine():
+    """The reference loss, recomputed with nnlearn's Value as an independent engine, and the
+    solution's claims (from 0.88 down to 0.027)."""
+    def with_value(steps):
+        w, b = Value(0.1), Value(0.0)
+        loss = None
+        for _ in range(steps):
+            loss = Value(0.0)
+            for x, d in ch03.NEURON_DATA:
+                u = w * x + b
+                y = (1.0 + (-u).exp()) ** -1
+                loss = loss + (y - d) ** 2
+            w.grad = b.grad = 0.0
+            loss.backward()
+            w.data -= ch03.NEURON_LR * w.grad
+            b.data -= ch03.NEURON_LR * b.grad
+        return loss.data
+
+    assert ch03.train_neuron(ch03._Scalar) == pytest.approx(with_value(ch03.NEURON_STEPS), rel=1e-12)
+    assert ch03.train_neuron(ch03._Scalar, steps=1) == pytest.approx(0.88, abs=0.005)  # at the start
+    assert ch03.train_neuron(ch03._Scalar) == pytest.approx(0.0274, abs=5e-5)
+
+
+def test_exercise_3_9_and_3_10_references():
+    rng = np.random.default_rng(9)
+    W = rng.normal(size=(3, 2))
+    x = [0.4, -0.7]
+    J = ch03.jacobian_by_jvps(nnlearn_tanh_layer(W), x)
+    J_torch = torch.autograd.functional.jacobian(lambda v: torch.tanh(torch.tensor(W) @ v),
+                                                 torch.tensor(x, dtype=torch.float64))
+    np.testing.assert_allclose(J, J_torch.numpy(), rtol=1e-13)
+    a, da, b, db = 0.7, -1.2, 1.3, 0.4
+    value, tangent = ch03.dual_sin_of_product(a, da, b, db)
+    d = (Dual(a, da) * Dual(b, db)).sin()
+    assert (value, tangent) == pytest.approx((d.value, d.tangent), rel=1e-15)
+    _, jvp_t = torch.func.jvp(lambda p, q: torch.sin(p * q),
+                              (torch.tensor(a, dtype=torch.float64), torch.tensor(b, dtype=torch.float64)),
+                              (torch.tensor(da, dtype=torch.float64), torch.tensor(db, dtype=torch.float64)))
+    assert tangent == pytest.approx(jvp_t.item(), rel=1e-14)
+
+
+def test_exercise_3_1_accepts_four_significant_digits(capsys):
+    ex = ch03.EXERCISES[0]
+    rounded = {"vbar5": 1, "vbar4": 1, "vbar3": 1, "vbar2": 1.5, "vbar1": 1.098,
+               "vbar0": 3.295, "vbar-1": 1.230}
+    assert ex.check(rounded).status == "correct"
+    assert ex.check({**rounded, "vbar0": 3.29}).status == "incorrect"
+
+
+def test_draw_can_run_a_deep_graph_down_the_page():
+    """The batch-norm graph is drawn top to bottom: inputs at the top, the loss at the bottom."""
+    from nnlearn.autodiff import draw
+
+    ell, inputs = bnm.scalar_graph([2.0, -1.0, 0.8], 1.5, 0.5, [1.0, -2.0, 0.5])
+    fig_down, fig_right = draw(ell, direction="down"), draw(ell)
+    w, h = fig_down.get_size_inches()
+    assert h > 2 * w and fig_right.get_size_inches()[0] > 2 * fig_right.get_size_inches()[1]
+    texts = {t.get_text().split("\n")[0]: t.get_position() for t in fig_down.axes[0].texts}
+    assert texts["x₁"][1] > texts["μ_B"][1] > texts["σ²_B"][1] > texts["ℓ"][1]
+    with pytest.raises(ValueError, match="direction"):
+        draw(ell, direction="up")

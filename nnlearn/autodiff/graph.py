@@ -16,7 +16,8 @@ _SYMBOL = {"+": "+", "-": "−", "*": "×", "/": "÷", "neg": "−x", "exp": "ex
 
 def _op_label(v: Value) -> str:
     if v._op == "**":
-        return f"x^{_fmt_const(v._k)}"
+        # "(·)²", not "x^2": the graph may have an input called x
+        return "(·)" + _fmt_const(v._k).translate(str.maketrans("-0123456789.", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹·"))
     sym = _SYMBOL[v._op]
     consts = [p for p in v._prev if p._const]
     if consts and len(v._prev) == 2:
@@ -75,7 +76,7 @@ def _layout(nodes: list[Value]) -> dict[int, tuple[float, float]]:
 
 
 def draw(output: Value, names: dict | None = None, show_values: bool = True, show_grads: bool = False,
-         show_partials: bool = False, title: str | None = None, ax=None):
+         show_partials: bool = False, title: str | None = None, ax=None, direction: str = "right"):
     """Draw the computational graph that computed ``output``.
 
     Parameters
@@ -91,6 +92,9 @@ def draw(output: Value, names: dict | None = None, show_values: bool = True, sho
         Label each edge :math:`p \\to v` with the local derivative
         :math:`\\partial v/\\partial p` — the factor the chain rule multiplies.
     ax : matplotlib Axes, optional
+    direction : {"right", "down"}
+        Where the computation flows: inputs on the left (default), or at the
+        top, which suits a deep graph (many operations in a row) on a page.
 
     Returns
     -------
@@ -104,12 +108,19 @@ def draw(output: Value, names: dict | None = None, show_values: bool = True, sho
         raise TypeError(f"draw() needs a Value, got {type(output).__name__}")
     names = names or {}
     nodes = [v for v in output.topological_order() if not v._const]
+    if direction not in ("right", "down"):
+        raise ValueError(f"draw(): direction must be 'right' or 'down', got {direction!r}")
     pos = _layout(nodes)
     ncols = 1 + max(p[0] for p in pos.values())
     nrows = max(sum(1 for p in pos.values() if p[0] == c) for c in range(int(ncols)))
+    down = direction == "down"
+    if down:  # depth runs down the page, each layer of the graph across it
+        pos = {k: (-yy, -c) for k, (c, yy) in pos.items()}
     if ax is None:
         # a Figure outside pyplot: shown once when returned in a notebook, never leaked
-        fig = new_figure(figsize=(max(4.0, 2.3 * ncols), max(2.2, 1.5 * nrows)), layout=None)
+        size = (max(4.0, 1.6 * nrows), max(2.2, 1.15 * ncols)) if down else \
+            (max(4.0, 2.3 * ncols), max(2.2, 1.5 * nrows))
+        fig = new_figure(figsize=size, layout=None)
         ax = fig.subplots()
     else:
         fig = ax.figure
@@ -120,10 +131,11 @@ def draw(output: Value, names: dict | None = None, show_values: bool = True, sho
             if p._const:
                 continue
             px, py = pos[id(p)]
-            ax.annotate("", xy=(x - w / 2, y), xytext=(px + w / 2, py),
+            start, end = ((px, py - h / 2), (x, y + h / 2)) if down else ((px + w / 2, py), (x - w / 2, y))
+            ax.annotate("", xy=end, xytext=start,
                         arrowprops=dict(arrowstyle="-|>", color="#555", lw=1.2, shrinkA=0, shrinkB=0))
             if show_partials:
-                tx, ty = px + w / 2 + 0.3 * (x - px - w), py + 0.3 * (y - py)
+                tx, ty = (a + 0.3 * (b - a) for a, b in zip(start, end))
                 ax.text(tx, ty + 0.08, f"{d:.4g}", ha="center", va="bottom", fontsize=8.5, color="#b22",
                         bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
     for v in nodes:
@@ -139,8 +151,8 @@ def draw(output: Value, names: dict | None = None, show_values: bool = True, sho
         ax.text(x, y, "\n".join(l for l in lines if l), ha="center", va="center", fontsize=9)
         if show_grads:
             ax.text(x, y - h / 2 - 0.06, f"grad {v.grad:.4g}", ha="center", va="top", fontsize=8, color="#1a5fb4")
-    ax.set_xlim(-0.6, ncols - 0.4)
-    ys = [p[1] for p in pos.values()]
+    xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
+    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
     ax.set_ylim(min(ys) - 0.7, max(ys) + 0.6)
     ax.set_aspect("equal")
     ax.axis("off")

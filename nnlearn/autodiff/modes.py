@@ -28,7 +28,7 @@ output weighting :math:`\bar y \in \mathbb{R}^m`:
 The full Jacobian :math:`J \in \mathbb{R}^{m\times n}` therefore costs
 :math:`n` forward sweeps (one column each, seeds :math:`\dot x = e_j`) or
 :math:`m` reverse sweeps (one row each, seeds :math:`\bar y = e_i`), that is
-:math:`n\,|E|` or :math:`m\,|E|` multiply-adds for a graph with :math:`|E|`
+:math:`n\,|\mathcal{E}|` or :math:`m\,|\mathcal{E}|` multiply-adds for a graph with :math:`|\mathcal{E}|`
 edges (Griewank & Walther, 2008, chapter 3; Baydin et al., 2018). A loss has
 :math:`m = 1`: one reverse sweep gives the whole gradient, whatever :math:`n`.
 
@@ -45,7 +45,7 @@ from typing import Callable, NamedTuple, Sequence
 from .value import Value
 
 __all__ = ["Sweep", "JacobianResult", "GraphSize", "jvp", "vjp", "jacobian_forward",
-           "jacobian_reverse", "graph_size"]
+           "jacobian_reverse", "graph_size", "tanh_layer"]
 
 
 class Sweep(NamedTuple):
@@ -56,7 +56,7 @@ class Sweep(NamedTuple):
 
 
 class JacobianResult(NamedTuple):
-    """A Jacobian as a list of :math:`m` rows of :math:`n` floats, and the
+    r"""A Jacobian as a list of :math:`m` rows of :math:`n` floats, and the
     number of multiply-adds (local-partial uses) spent computing it."""
 
     jacobian: list
@@ -64,8 +64,8 @@ class JacobianResult(NamedTuple):
 
 
 class GraphSize(NamedTuple):
-    """Inputs :math:`n`, outputs :math:`m`, operations (non-input, non-constant
-    nodes) and edges :math:`|E|` (operand → result, constants excluded)."""
+    r"""Inputs :math:`n`, outputs :math:`m`, operations (non-input, non-constant
+    nodes) and edges :math:`|\mathcal{E}|` (operand → result, constants excluded)."""
 
     inputs: int
     outputs: int
@@ -160,7 +160,7 @@ def jvp(f: Callable, inputs: Sequence, tangent: Sequence) -> Sweep:
     -------
     Sweep
         ``values`` (:math:`m` floats, :math:`\dot y = J\dot x`) and
-        ``multiply_adds`` (:math:`|E|`).
+        ``multiply_adds`` (:math:`|\mathcal{E}|`).
     """
     g = _Graph(f, inputs, "jvp")
     return g.forward_sweep(g.check_seed(tangent, len(g.xs), "ẋ", "jvp"))
@@ -172,7 +172,7 @@ def vjp(f: Callable, inputs: Sequence, cotangent: Sequence | float = 1.0) -> Swe
     ``cotangent`` is the seed :math:`\bar y` (:math:`m` entries, or one number
     for a scalar ``f``; default 1, which gives the gradient of a scalar
     function). Returns a :class:`Sweep` with :math:`\bar x = J^\top \bar y`
-    (:math:`n` floats) and the :math:`|E|` multiply-adds used.
+    (:math:`n` floats) and the :math:`|\mathcal{E}|` multiply-adds used.
     """
     g = _Graph(f, inputs, "vjp")
     if isinstance(cotangent, (int, float)):
@@ -183,7 +183,7 @@ def vjp(f: Callable, inputs: Sequence, cotangent: Sequence | float = 1.0) -> Swe
 def jacobian_forward(f: Callable, inputs: Sequence) -> JacobianResult:
     r"""The Jacobian by forward mode: :math:`n` sweeps, seeds :math:`\dot x = e_1, \dots, e_n`.
 
-    Sweep :math:`j` fills column :math:`j`. Costs :math:`n\,|E|` multiply-adds.
+    Sweep :math:`j` fills column :math:`j`. Costs :math:`n\,|\mathcal{E}|` multiply-adds.
 
     Examples
     --------
@@ -207,7 +207,7 @@ def jacobian_reverse(f: Callable, inputs: Sequence) -> JacobianResult:
     r"""The Jacobian by reverse mode: :math:`m` sweeps, seeds :math:`\bar y = e_1, \dots, e_m`.
 
     Sweep :math:`i` fills row :math:`i` (the gradient of output :math:`i`).
-    Costs :math:`m\,|E|` multiply-adds.
+    Costs :math:`m\,|\mathcal{E}|` multiply-adds.
 
     Examples
     --------
@@ -229,3 +229,27 @@ def graph_size(f: Callable, inputs: Sequence) -> GraphSize:
     """Count the inputs, outputs, operations and edges of ``f``'s graph at ``inputs``."""
     g = _Graph(f, inputs, "graph_size")
     return GraphSize(len(g.xs), len(g.ys), sum(1 for v in g.order if v._prev), g.n_edges)
+
+
+def tanh_layer(W) -> Callable:
+    r"""The function :math:`x \mapsto \bigl[\tanh(\sum_j W_{ij} x_j)\bigr]_{i=1}^m` of
+    :math:`n` ``Value`` arguments, for a weight matrix ``W`` of shape :math:`(m, n)`
+    (a list of lists or an array): a dense layer as a graph of scalar operations,
+    with :math:`|\mathcal{E}| = m(3n - 1)` edges: per output, :math:`n` products
+    :math:`W_{ij}x_j` (one edge each: a constant weight is not an edge),
+    :math:`n - 1` additions (two edges each) and one ``tanh`` (one edge).
+
+    >>> graph_size(tanh_layer([[1.0, 2.0], [3.0, 4.0]]), [0.5, -0.5]).edges
+    10
+    """
+    rows = [[float(w) for w in row] for row in (W.tolist() if hasattr(W, "tolist") else W)]
+
+    def f(*x):
+        outputs = []
+        for row in rows:
+            u = row[0] * x[0]
+            for w, xj in zip(row[1:], x[1:]):
+                u = u + w * xj
+            outputs.append(u.tanh())
+        return outputs
+    return f

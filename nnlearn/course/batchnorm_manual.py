@@ -1,51 +1,53 @@
 r"""Batch normalization with its backward pass derived by hand (no autodiff).
 
 Ioffe & Szegedy (2015), Algorithm 1, for one feature over a batch of
-:math:`m` values :math:`x_1, \dots, x_m`:
+:math:`N` values :math:`x_1, \dots, x_N` (the paper writes :math:`m` for the
+batch size; the book keeps :math:`N`, and writes :math:`\mu_B, \sigma_B^2` for
+the batch's mean and variance so that :math:`\sigma` alone stays the sigmoid):
 
 .. math::
 
-    \mu = \frac1m \sum_{i=1}^m x_i, \qquad
-    \sigma^2 = \frac1m \sum_{i=1}^m (x_i - \mu)^2, \qquad
-    \hat x_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad
+    \mu_B = \frac1N \sum_{i=1}^N x_i, \qquad
+    \sigma_B^2 = \frac1N \sum_{i=1}^N (x_i - \mu_B)^2, \qquad
+    \hat x_i = \frac{x_i - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}}, \qquad
     y_i = \gamma \hat x_i + \beta .
 
 Given :math:`\partial\ell/\partial y_i` from the layer above, the paper's
 backward pass applies the chain rule node by node through that little graph
-(:math:`\hat x_i` depends on :math:`x_i` directly, through :math:`\mu` and
-through :math:`\sigma^2`; :math:`\sigma^2` depends on :math:`\mu`):
+(:math:`\hat x_i` depends on :math:`x_i` directly, through :math:`\mu_B` and
+through :math:`\sigma_B^2`; :math:`\sigma_B^2` depends on :math:`\mu_B`):
 
 .. math::
 
     \begin{aligned}
     \frac{\partial \ell}{\partial \hat x_i} &= \frac{\partial \ell}{\partial y_i}\,\gamma \\
-    \frac{\partial \ell}{\partial \sigma^2} &= \sum_{i=1}^m \frac{\partial \ell}{\partial \hat x_i}
-        \,(x_i - \mu)\cdot\Bigl(-\tfrac12\Bigr)(\sigma^2 + \epsilon)^{-3/2} \\
-    \frac{\partial \ell}{\partial \mu} &= \sum_{i=1}^m \frac{\partial \ell}{\partial \hat x_i}
-        \,\frac{-1}{\sqrt{\sigma^2 + \epsilon}}
-        + \frac{\partial \ell}{\partial \sigma^2}\,\frac{\sum_{i=1}^m -2(x_i - \mu)}{m} \\
+    \frac{\partial \ell}{\partial \sigma_B^2} &= \sum_{i=1}^N \frac{\partial \ell}{\partial \hat x_i}
+        \,(x_i - \mu_B)\cdot\Bigl(-\tfrac12\Bigr)(\sigma_B^2 + \epsilon)^{-3/2} \\
+    \frac{\partial \ell}{\partial \mu_B} &= \sum_{i=1}^N \frac{\partial \ell}{\partial \hat x_i}
+        \,\frac{-1}{\sqrt{\sigma_B^2 + \epsilon}}
+        + \frac{\partial \ell}{\partial \sigma_B^2}\,\frac{\sum_{i=1}^N -2(x_i - \mu_B)}{N} \\
     \frac{\partial \ell}{\partial x_i} &= \frac{\partial \ell}{\partial \hat x_i}
-        \,\frac{1}{\sqrt{\sigma^2 + \epsilon}}
-        + \frac{\partial \ell}{\partial \sigma^2}\,\frac{2(x_i - \mu)}{m}
-        + \frac{\partial \ell}{\partial \mu}\,\frac1m \\
-    \frac{\partial \ell}{\partial \gamma} &= \sum_{i=1}^m \frac{\partial \ell}{\partial y_i}\,\hat x_i,
+        \,\frac{1}{\sqrt{\sigma_B^2 + \epsilon}}
+        + \frac{\partial \ell}{\partial \sigma_B^2}\,\frac{2(x_i - \mu_B)}{N}
+        + \frac{\partial \ell}{\partial \mu_B}\,\frac1N \\
+    \frac{\partial \ell}{\partial \gamma} &= \sum_{i=1}^N \frac{\partial \ell}{\partial y_i}\,\hat x_i,
     \qquad
-    \frac{\partial \ell}{\partial \beta} = \sum_{i=1}^m \frac{\partial \ell}{\partial y_i} .
+    \frac{\partial \ell}{\partial \beta} = \sum_{i=1}^N \frac{\partial \ell}{\partial y_i} .
     \end{aligned}
 
-The term :math:`\sum_i -2(x_i - \mu)/m` is zero (deviations from the mean sum
-to zero), and substituting the rest gives the one-line form used by
+The term :math:`\sum_i -2(x_i - \mu_B)/N` is zero (deviations from the mean
+sum to zero), and substituting the rest gives the one-line form used by
 :func:`batchnorm_backward_compact`, with :math:`g_i = \partial\ell/\partial y_i`
 and :math:`\langle\cdot\rangle` the batch mean:
 
 .. math::
 
-    \frac{\partial \ell}{\partial x_i} = \frac{\gamma}{\sqrt{\sigma^2 + \epsilon}}
+    \frac{\partial \ell}{\partial x_i} = \frac{\gamma}{\sqrt{\sigma_B^2 + \epsilon}}
     \Bigl(g_i - \langle g\rangle - \hat x_i\,\langle g\,\hat x\rangle\Bigr).
 
 Every feature (column) is normalized on its own; inputs of shape
-:math:`(N, C)` use the :math:`m = N` values of a column, inputs of shape
-:math:`(N, C, L)` the :math:`m = NL` values of a channel, as
+:math:`(N, C)` use the :math:`N` values of a column, inputs of shape
+:math:`(N, C, L)` the :math:`NL` values of a channel (``m`` in the code), as
 ``nnlearn.nn.BatchNorm1d`` and ``torch.nn.BatchNorm1d`` in training mode.
 
 Departure from PyTorch: these functions take :math:`\gamma` and
@@ -57,10 +59,12 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import numpy as np  # host side only: the arrays handed to and from the libraries
+
 from .. import backend
 
 __all__ = ["BatchNormCache", "batchnorm_forward", "batchnorm_backward", "batchnorm_backward_compact",
-           "graph_nodes"]
+           "graph_nodes", "autodiff_gradients", "scalar_graph"]
 
 
 class BatchNormCache(NamedTuple):
@@ -216,3 +220,85 @@ def graph_nodes(output) -> list:
         stack.append((node, True))
         stack.extend((p, False) for p in reversed(node._prev))
     return [(node._op, tuple(node.shape)) for node in order if node._prev]
+
+
+def autodiff_gradients(x, gamma, beta, grad_out, library: str = "nnlearn"):
+    r"""``(∂ℓ/∂x, ∂ℓ/∂γ, ∂ℓ/∂β)`` from a library's ``BatchNorm1d`` in training
+    mode and its autodiff, for :math:`\ell = \sum_{i,c} g_{ic}\,y_{ic}` (so that
+    :math:`\partial\ell/\partial y = g`, ``grad_out``). NumPy arrays in and out.
+
+    ``library="nnlearn"`` runs ``nnlearn.nn.BatchNorm1d`` on the current
+    backend, whose backward pass is autodiff through its forward operations;
+    ``"torch"`` runs ``torch.nn.BatchNorm1d`` in float64, whose backward pass
+    is a hand-written kernel. Also returns the output tensor, for
+    :func:`graph_nodes` or ``grad_fn``: ``(dx, dgamma, dbeta, y)``.
+    """
+    x, g = np.asarray(x, dtype=float), np.asarray(grad_out, dtype=float)
+    C = x.shape[1]
+    if library == "nnlearn":
+        from .. import nn
+        from .._tensor import Tensor
+
+        b = backend.current()
+        bn = nn.BatchNorm1d(C)                       # a new module is in training mode
+        bn.weight.data = b.asarray(np.asarray(gamma, dtype=float))
+        bn.bias.data = b.asarray(np.asarray(beta, dtype=float))
+        xt = Tensor(b.asarray(x), requires_grad=True)
+        y = bn(xt)
+        y.backward(Tensor(b.asarray(g)))
+        grads = (xt.grad, bn.weight.grad, bn.bias.grad)
+    elif library == "torch":
+        import torch
+
+        bn = torch.nn.BatchNorm1d(C, dtype=torch.float64)
+        with torch.no_grad():
+            bn.weight.copy_(torch.tensor(np.asarray(gamma, dtype=float)))
+            bn.bias.copy_(torch.tensor(np.asarray(beta, dtype=float)))
+        xt = torch.tensor(x, requires_grad=True)
+        y = bn(xt)
+        y.backward(torch.tensor(g))
+        grads = (xt.grad, bn.weight.grad, bn.bias.grad)
+    else:
+        raise ValueError(f"autodiff_gradients: library must be 'nnlearn' or 'torch', got {library!r}.")
+    return tuple(np.asarray(backend.to_numpy(a), dtype=float) for a in grads) + (y,)
+
+
+def scalar_graph(x, gamma: float, beta: float, grad_out, eps: float = 1e-5):
+    r"""Batch norm of one feature written with scalar ``Value`` s, for drawing.
+
+    Builds :math:`\ell = \sum_i g_i\,(\gamma\hat x_i + \beta)` from the
+    :math:`N` numbers ``x`` (keep :math:`N` small, say 3) with every node of
+    Algorithm 1 labelled (``x₁``, ``μ_B``, ``σ²_B``, ``x̂₁``, ``y₁``, ...), and
+    returns ``(ell, inputs)`` with ``inputs`` the ``Value`` s of :math:`x_i`,
+    :math:`\gamma`, :math:`\beta`. ``ell.backward()`` then gives the same
+    gradients as :func:`batchnorm_backward`; ``nnlearn.autodiff.draw(ell)``
+    shows the fan-out of :math:`\mu_B` and :math:`\sigma_B^2`.
+    """
+    from ..autodiff import Value
+
+    sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+    xs = [Value(float(v), label=f"x{str(i).translate(sub)}") for i, v in enumerate(x, 1)]
+    N = len(xs)
+    g, b = Value(float(gamma), label="γ"), Value(float(beta), label="β")
+
+    def named(v, label):
+        v.label = label
+        return v
+
+    total = xs[0]
+    for v in xs[1:]:
+        total = total + v
+    mu = named(total / N, "μ_B")
+    devs = [named(v - mu, f"x{str(i).translate(sub)} − μ_B") for i, v in enumerate(xs, 1)]
+    sq = devs[0] ** 2
+    for d in devs[1:]:
+        sq = sq + d ** 2
+    var = named(sq / N, "σ²_B")
+    std = named((var + eps) ** 0.5, "√(σ²_B + ε)")
+    ell = None
+    for i, (d, gi) in enumerate(zip(devs, grad_out), 1):
+        k = str(i).translate(sub)
+        y = named(g * named(d / std, f"x̂{k}") + b, f"y{k}")
+        term = y * float(gi)
+        ell = term if ell is None else ell + term
+    return named(ell, "ℓ"), (*xs, g, b)

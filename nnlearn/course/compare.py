@@ -66,6 +66,8 @@ __all__ = [
     "quantity_names",
     "mlp_quantities",
     "compare_mlp",
+    "check_mlp",
+    "CHECK_BOUNDS",
     "random_batch",
 ]
 
@@ -331,6 +333,47 @@ def compare_mlp(net, X, D, methods: Sequence[str] = ("autodiff", "finite differe
     title = title or (f"MLP {size} ({', '.join(net.activations)}; {net.loss_name} loss), "
                       f"N = {len(_host(X))}: largest |difference| from the delta rule")
     return difference_table(reference, others, title=title, exact=exact)
+
+
+#: The bound each method must meet in :func:`check_mlp`: the exact methods do
+#: the same arithmetic in another order; a central difference with
+#: :math:`h = 10^{-6}` is good to about :math:`10^{-10}`.
+CHECK_BOUNDS = {"autodiff": 1e-12, "torch": 1e-12, "per-sample loop": 1e-12,
+                "finite differences": 1e-7}
+
+
+def check_mlp(net, X, D, methods: Sequence[str] = ("autodiff", "finite differences", "torch"),
+              deltas: bool = True) -> str:
+    r"""Assert that every method reproduces the delta rule's deltas and
+    gradients of ``net``, and say so in one line.
+
+    The one-line form of :func:`compare_mlp`, for a page that has already
+    shown the full table once: each method's largest absolute difference
+    from ``net.gradient`` must be below its bound in :data:`CHECK_BOUNDS`
+    (finite differences have no deltas). Raises ``AssertionError`` naming the
+    quantity and method otherwise.
+
+    Returns
+    -------
+    str
+        E.g. ``"MLP 4-6-5-3, N = 8: 9 quantities; autodiff < 10⁻¹², ... ✓"``;
+        only the bounds are printed, so the line is the same on every machine.
+    """
+    reference = mlp_quantities(net, X, D, "manual", deltas=deltas)
+    parts = []
+    for m in methods:
+        values = mlp_quantities(net, X, D, m, deltas=deltas)
+        bound = CHECK_BOUNDS[m]
+        for q, v in values.items():
+            d = max_abs_diff(v, reference[q])
+            if not d < bound:
+                raise AssertionError(f"check_mlp: {_LABELS.get(m, m)} differs from the delta rule in "
+                                     f"{q} by {d:.3g} (bound {bound:g}).")
+        parts.append(f"{_LABELS.get(m, m)} < {_power_of_ten(bound)}")
+    size = "-".join(str(n) for n in net.sizes)
+    what = "deltas and gradients" if deltas else "gradients"
+    return (f"MLP {size}, N = {len(_host(X))}: all {len(reference)} {what} agree "
+            f"with the delta rule ({', '.join(parts)}) ✓")
 
 
 def random_batch(loss: str, N: int, n_in: int, n_out: int, seed: int = 0):

@@ -92,6 +92,8 @@ __all__ = [
     "MLP",
     "tanh_mlp_backward_slide002",
     "Slide002Backward",
+    "Slide001Comparison",
+    "slide001_hidden_gradient",
 ]
 
 
@@ -642,6 +644,45 @@ def _module_list(model):
             f"manual.MLP.from_linears: cannot list the modules of {type(model).__name__}; "
             "pass a Sequential or a list of modules."
         ) from None
+
+
+# ----------------------------------------------------------------------------
+# Slide text 001's hidden-layer gradient, beside the delta rule's
+# ----------------------------------------------------------------------------
+
+class Slide001Comparison(NamedTuple):
+    """What :obj:`slide001_hidden_gradient` returns, one entry per sample."""
+
+    y: np.ndarray       #: the output y_n
+    ours: np.ndarray    #: ∂E_n/∂W⁽¹⁾₂₂ by the delta rule
+    slide: np.ndarray   #: slide 001's formula, without σ′(u⁽²⁾)
+
+
+def slide001_hidden_gradient(net, X, D) -> Slide001Comparison:
+    r"""Slide text 001's gradient of :math:`W^{(1)}_{22}` (its :math:`w^h_{2,2}`)
+    beside the delta rule's, for each sample of a 2-2-1 sigmoid network.
+
+    Per sample, with :math:`E_n = 	frac12(y - d)^2`, the delta rule gives
+    :math:`\partial E_n/\partial W^{(1)}_{22} = (y-d)\,y(1-y)\,W^{(2)}_{12}\,z^{(1)}_2(1-z^{(1)}_2)\,x_2`;
+    the slide writes the same product without :math:`\sigma'(u^{(2)}) = y(1-y)`,
+    so ``ours / slide`` is :math:`y(1-y) \le 	frac14` and depends on the sample
+    (see ``nnlearn.course.errata.slide001_hidden_gradient``).
+    """
+    if net.sizes != [2, 2, 1] or net.act[1:] != ["sigmoid", "sigmoid"] or net.loss_name != "squared":
+        raise ValueError("slide001_hidden_gradient: needs slide 001's network, a 2-2-1 MLP with "
+                         "sigmoid hidden and output units and the squared loss.")
+    X = np.asarray(backend.to_numpy(net._inputs(X)), dtype=float)
+    D = np.asarray(backend.to_numpy(net._targets(D, X.shape[0])), dtype=float)[:, 0]
+    ours = []
+    for n in range(X.shape[0]):                       # per-sample gradients: a batch of one
+        net.gradient(X[n:n + 1], D[n:n + 1])
+        ours.append(float(np.asarray(backend.to_numpy(net.dW[1]))[1, 1]))
+    net.forward(X)
+    y = np.asarray(backend.to_numpy(net.Z[2]), dtype=float)[:, 0]
+    z2 = np.asarray(backend.to_numpy(net.Z[1]), dtype=float)[:, 1]
+    w = float(np.asarray(backend.to_numpy(net.W[2]))[0, 1])
+    slide = (y - D) * w * z2 * (1 - z2) * X[:, 1]      # (y − d) W⁽²⁾₁₂ z₂(1 − z₂) x₂
+    return Slide001Comparison(y, np.asarray(ours), slide)
 
 
 # ----------------------------------------------------------------------------

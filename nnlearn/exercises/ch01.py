@@ -17,10 +17,10 @@ _a = 2 * _x + 1
 _x2 = 2.0
 _a1, _a2 = _x2**2, 3 * _x2
 
-# 1.4: example 3 of the chapter
-_X = 2.0
-_W1 = np.array([0.5, -1.0, 1.5])
-_W2 = np.array([2.0, 0.5, -1.0])
+# 1.4: example 3 of the chapter, at a point the chapter does not print
+_X = -1.5
+_W1 = np.array([1.0, -0.5, 2.0])
+_W2 = np.array([0.5, 3.0, -1.0])
 
 EXERCISES = [
     NumberExercise(
@@ -70,11 +70,11 @@ EXERCISES = [
         id="1.4",
         title="the hidden layer by hand: rows ∂y/∂w⁽¹⁾ and ∂y/∂w⁽²⁾",
         reference=np.stack([_W2 * _X, _W1 * _X]),
-        hint="Row 1: ∂y/∂w⁽¹⁾_i = (∂y/∂a_i)(∂a_i/∂w⁽¹⁾_i). Row 2: ∂y/∂w⁽²⁾_i is what w⁽²⁾_i multiplies.",
+        hint="Row 1: ∂y/∂w⁽¹⁾_i = (∂y/∂u_i)(∂u_i/∂w⁽¹⁾_i). Row 2: ∂y/∂w⁽²⁾_i is what w⁽²⁾_i multiplies.",
         mistakes=[
             Mistake(np.stack([_W1 * _X, _W2 * _X]), "Your rows are swapped: the first row is ∂y/∂w⁽¹⁾."),
-            Mistake(np.stack([_W2, _W1 * _X]), "Row 1 is missing the factor ∂a_i/∂w⁽¹⁾_i = x."),
-            Mistake(np.stack([_W2 * _X, _W1]), "Row 2 should be a_i = w⁽¹⁾_i x, the value the weight multiplies."),
+            Mistake(np.stack([_W2, _W1 * _X]), "Row 1 is missing the factor ∂u_i/∂w⁽¹⁾_i = x."),
+            Mistake(np.stack([_W2 * _X, _W1]), "Row 2 should be u_i = w⁽¹⁾_i x, the value the weight multiplies."),
         ],
         solution="answer_1_4 = np.array([w2 * x, w1 * x])",
     ),
@@ -93,5 +93,25 @@ EXERCISES = [
                     "inner one; it does not differentiate inside the exponent."),
         ],
         solution="def dfdx(x):\n    return math.exp(math.sin(x)) * math.cos(x)",
+    ),
+    FunctionExercise(
+        id="1.6",
+        title="a nonlinear fan-out: dy/dx for y = x·sin x",
+        reference=lambda x: math.sin(x) + x * math.cos(x),
+        inputs=lambda rng: {"x": float(rng.uniform(-3.0, 3.0))},
+        n=None,
+        hint="x reaches y along two paths: directly into the product, and through v1 = sin x. "
+             "Write the product of local derivatives along each path and add them.",
+        mistakes=[
+            Mistake(lambda x: x * math.cos(x), "That is the path through v1 = sin x only; x is also "
+                    "the other factor of the product y = x · v1."),
+            Mistake(lambda x: math.sin(x), "That is the direct path only, through the product; x "
+                    "also reaches y through v1 = sin x."),
+            Mistake(lambda x: math.sin(x) * x * math.cos(x), "You multiplied the two paths' "
+                    "contributions: across paths the sum rule adds."),
+            Mistake(lambda x: math.cos(x), "The multiplication y = x · v1 swaps its inputs: the "
+                    "derivative with respect to one factor is the other factor, not 1."),
+        ],
+        solution="def dydx(x):\n    return math.sin(x) + x * math.cos(x)",
     ),
 ]

@@ -6,7 +6,7 @@ Each reference is computed from the formula the chapter derives, not typed in;
 
 import numpy as np
 
-from .core import ChoiceExercise, FunctionExercise, Mistake, NumberExercise
+from .core import ChoiceExercise, FunctionExercise, Mistake, NumberExercise, TableExercise
 
 
 def _sigmoid(u):
@@ -113,6 +113,130 @@ def ratio_2_6():
 
 N_2_7, L_2_7 = 1000, 3   # network [20, 64, 64, 10]: L = 3 weight layers
 
+
+# ---------------------------------------------------------------------------
+# 2.9: the hidden-layer gradient ∂E/∂W⁽¹⁾₂₂ of the 2-2-1 network at the 2.1 sample
+# ---------------------------------------------------------------------------
+
+def _hidden_2_9(w_out=None, x_index=1, unit=1, sigma_prime_out=True):
+    """∂E/∂W⁽¹⁾[unit, x_index] = δ⁽¹⁾_unit x_{x_index}; the arguments build the mistakes."""
+    z1 = _sigmoid(W1 @ X_2_1 + b1)
+    delta2 = (_y - D_2_1) * (_y * (1 - _y) if sigma_prime_out else 1.0)
+    w = W2[0, unit] if w_out is None else w_out
+    return delta2 * w * z1[unit] * (1 - z1[unit]) * X_2_1[x_index]
+
+
+def hidden_gradient_2_9():
+    """∂E/∂W⁽¹⁾₂₂ = δ⁽²⁾ W⁽²⁾₁₂ z⁽¹⁾₂(1 − z⁽¹⁾₂) x₂."""
+    return _hidden_2_9()
+
+
+# ---------------------------------------------------------------------------
+# 2.10: a two-layer network from scratch (tanh hidden, identity output, mean ½‖y − d‖²)
+# ---------------------------------------------------------------------------
+
+def two_layer_gradients(X, D, W1, b1, W2, b2):
+    """(dW1, db1, dW2, db2) by the delta rule."""
+    Z1 = np.tanh(X @ W1.T + b1)
+    Y = Z1 @ W2.T + b2
+    delta2 = (Y - D) / len(X)
+    delta1 = (delta2 @ W2) * (1 - Z1 ** 2)
+    return delta1.T @ X, delta1.sum(axis=0), delta2.T @ Z1, delta2.sum(axis=0)
+
+
+def _two_layer_mistake(derivative):
+    def f(X, D, W1, b1, W2, b2):
+        U1 = X @ W1.T + b1
+        Z1 = np.tanh(U1)
+        delta2 = (Z1 @ W2.T + b2 - D) / len(X)
+        delta1 = (delta2 @ W2) * derivative(U1, Z1)
+        return delta1.T @ X, delta1.sum(axis=0), delta2.T @ Z1, delta2.sum(axis=0)
+    return f
+
+
+def _inputs_2_10(rng):
+    N, n0, n1, n2 = 5, 3, 4, 2          # all widths different: a transpose cannot hide
+    return {"X": rng.standard_normal((N, n0)), "D": rng.standard_normal((N, n2)),
+            "W1": rng.standard_normal((n1, n0)), "b1": rng.standard_normal(n1),
+            "W2": rng.standard_normal((n2, n1)), "b2": rng.standard_normal(n2)}
+
+
+# ---------------------------------------------------------------------------
+# 2.11: a central difference for every entry
+# ---------------------------------------------------------------------------
+
+def central_difference(f, x, h):
+    """(f(x + h eᵢ) − f(x − h eᵢ)) / 2h for every entry i, x restored after each."""
+    grad = np.zeros_like(x, dtype=float)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        f_plus = f(x)
+        x[i] = old - h
+        f_minus = f(x)
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def _forward_difference(f, x, h):
+    grad = np.zeros_like(x, dtype=float)
+    f0 = f(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        grad[i] = (f(x) - f0) / h
+        x[i] = old
+    return grad
+
+
+def _not_restored(f, x, h):
+    grad = np.zeros_like(x, dtype=float)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        f_plus = f(x)
+        x[i] = old - h
+        grad[i] = (f_plus - f(x)) / (2 * h)
+    return grad
+
+
+def _f_sin(a):               # not a sum of separate terms: the entries interact
+    return float(np.sum(np.sin(a) * a) * np.cos(np.sum(a)))
+
+
+def _f_quartic(a):
+    return float(np.sum(a ** 4) / 4 + np.sum(a) ** 2)
+
+
+def _inputs_2_11(rng):
+    shape = [(5,), (3, 4), (2, 3, 2)][int(rng.integers(3))]
+    f = [_f_sin, _f_quartic][int(rng.integers(2))]
+    return {"f": f, "x": rng.uniform(-1.5, 1.5, size=shape), "h": 1e-4}
+
+
+# ---------------------------------------------------------------------------
+# 2.12: backward through a maximum at a tie, in PyTorch
+# ---------------------------------------------------------------------------
+
+def max_tie_table():
+    """∂/∂v₁ at v = (1, 1, 0.5) of torch.max(v), torch.max(v, dim=0) and
+    torch.maximum(v₁, v₂), computed by PyTorch, and the central difference of max."""
+    import torch
+
+    def grad(f):
+        v = torch.tensor([1.0, 1.0, 0.5], dtype=torch.float64, requires_grad=True)
+        f(v).backward()
+        return v.grad[0].item()
+
+    h, v = 1e-6, np.array([1.0, 1.0, 0.5])
+    up, down = v.copy(), v.copy()
+    up[0] += h
+    down[0] -= h
+    return {"max": grad(torch.max), "max_dim": grad(lambda v: torch.max(v, dim=0).values),
+            "maximum": grad(lambda v: torch.maximum(v[0], v[1])),
+            "central_difference": (up.max() - down.max()) / (2 * h)}
+
 EXERCISES = [
     NumberExercise(
         id="2.1",
@@ -133,6 +257,7 @@ EXERCISES = [
                   "z1 = sig(W1 @ x + b1)\n"
                   "y = sig(W2 @ z1 + b2)[0]\n"
                   "answer_2_1 = (y - d) * y * (1 - y)"),
+        digits=4,
     ),
     FunctionExercise(
         id="2.2",
@@ -227,10 +352,10 @@ EXERCISES = [
         options={
             "a": "line a: delta2 = (Y - D) / N",
             "b": "line b: delta1 = (delta2 @ W2) * Z1 * (1 - Z1)",
-            "c": "line c: dW2, db2 = delta2.T @ Z1, delta2.sum(axis=0)",
-            "d": "line d: dW1, db1 = delta1.T @ Z1, delta1.sum(axis=0)",
+            "c": "line c: dW1, db1 = delta1.T @ Z1, delta1.sum(axis=0)",
+            "d": "line d: dW2, db2 = delta2.T @ Z1, delta2.sum(axis=0)",
         },
-        reference="d",
+        reference="c",
         hint="First see which of the four gradients disagree with manual.MLP, then ask which "
              "lines each gradient depends on.",
         mistakes=[
@@ -238,10 +363,10 @@ EXERCISES = [
                     "comes from delta2. Which gradients are actually wrong?"),
             Mistake("b", "If line b were wrong, delta1 would be wrong, and so would db1, its "
                     "column sum. Is db1 wrong?"),
-            Mistake("c", "The comparison shows dW2 and db2 agreeing with manual.MLP; look at the "
+            Mistake("d", "The comparison shows dW2 and db2 agreeing with manual.MLP; look at the "
                     "gradient that disagrees."),
         ],
-        solution='answer_2_5 = "d"',
+        solution='answer_2_5 = "c"',
     ),
     NumberExercise(
         id="2.6",
@@ -258,6 +383,7 @@ EXERCISES = [
         ],
         solution=("y = 1 / (1 + np.exp(5.0))\n"
                   "answer_2_6 = ((y - 1) * y * (1 - y)) / (y - 1)"),
+        digits=3,
     ),
     NumberExercise(
         id="2.7",
@@ -280,21 +406,144 @@ EXERCISES = [
     ),
     ChoiceExercise(
         id="2.8",
-        title="which penalty has the gradient Δ/N + λW (weights only)?",
+        title="a summed loss plus λW: which mean-loss objective has the same gradient direction?",
         options={
-            "a": "E + λ Σ_l ‖W⁽ˡ⁾‖²",
+            "a": "E + (λ/(2N)) Σ_l ‖W⁽ˡ⁾‖²",
             "b": "E + (λ/2) Σ_l ‖W⁽ˡ⁾‖²",
-            "c": "E + (λ/2) Σ_l (‖W⁽ˡ⁾‖² + ‖b⁽ˡ⁾‖²)",
-            "d": "E + (λ/(2N)) Σ_l ‖W⁽ˡ⁾‖²",
+            "c": "E + (Nλ/2) Σ_l ‖W⁽ˡ⁾‖²",
+            "d": "E + (λ/(2N)) Σ_l (‖W⁽ˡ⁾‖² + ‖b⁽ˡ⁾‖²)",
         },
-        reference="b",
-        hint="Differentiate each candidate penalty with respect to one weight and one bias.",
+        reference="a",
+        hint="Write the colleague's weight gradient, ∂(NE)/∂W + λW, as N times something, and "
+             "ask which penalty has that something as its gradient.",
         mistakes=[
-            Mistake("a", "The derivative of λw² is 2λw, twice the λW of the formula."),
-            Mistake("c", "That penalty would add λb to the bias gradients, but the formula leaves "
-                    "them unregularized."),
-            Mistake("d", "That penalty's gradient is (λ/N)W; the formula adds λW."),
+            Mistake("b", "That is the objective of slide 003's mean-loss formula. Here the data "
+                    "term is the summed loss N·E: factor N out of the colleague's whole gradient "
+                    "first."),
+            Mistake("c", "Compare how the data term and the penalty scale: does summing the loss "
+                    "make the penalty count more, or less, relative to the data?"),
+            Mistake("d", "The colleague adds nothing to the bias gradients, so the biases are not "
+                    "in the penalty."),
         ],
-        solution='answer_2_8 = "b"',
+        solution='answer_2_8 = "a"',
+    ),
+    NumberExercise(
+        id="2.9",
+        title="the hidden-layer gradient ∂E/∂W⁽¹⁾₂₂ of the 2-2-1 network at x = (0.5, 1.5), d = 0",
+        reference=hidden_gradient_2_9,
+        digits=4,
+        hint="∂E/∂W⁽¹⁾₂₂ = δ⁽¹⁾₂ · x₂, and δ⁽¹⁾₂ comes from the output delta δ⁽²⁾ through the "
+             "weight from hidden unit 2 to the output and the derivative of hidden unit 2.",
+        mistakes=[
+            Mistake(lambda: _hidden_2_9(sigma_prime_out=False),
+                    "That is slide 001's formula: the output delta δ⁽²⁾ = ∂E/∂u⁽²⁾ includes the "
+                    "output sigmoid's derivative y(1 − y), and your product leaves it out."),
+            Mistake(lambda: _hidden_2_9(w_out=W2[0, 0]),
+                    "You used the weight from hidden unit 1 to the output; unit 2's delta comes "
+                    "back through W⁽²⁾₁₂, the weight leaving unit 2."),
+            Mistake(lambda: _hidden_2_9(x_index=0),
+                    "W⁽¹⁾_ji multiplies input x_i: W⁽¹⁾₂₂ multiplies x₂, not x₁."),
+            Mistake(lambda: _hidden_2_9(unit=0),
+                    "That is the gradient of a weight into hidden unit 1. W⁽¹⁾_ji feeds unit j, "
+                    "so W⁽¹⁾₂₂ feeds unit 2."),
+        ],
+        solution=("sig = lambda u: 1 / (1 + np.exp(-u))\n"
+                  "z1 = sig(W1 @ x + b1)\n"
+                  "y = sig(W2 @ z1 + b2)[0]\n"
+                  "delta2 = (y - d) * y * (1 - y)\n"
+                  "answer_2_9 = delta2 * W2[0, 1] * z1[1] * (1 - z1[1]) * x[1]"),
+    ),
+    FunctionExercise(
+        id="2.10",
+        title="two_layer_gradients(X, D, W1, b1, W2, b2): forward and backward from scratch",
+        reference=two_layer_gradients,
+        inputs=_inputs_2_10,
+        output_names=("dW1", "db1", "dW2", "db2"),
+        hint="Forward: Z1 = tanh(X W1ᵀ + b1), Y = Z1 W2ᵀ + b2. Backward: the output delta of the "
+             "matched pair (squared loss, identity output) for the mean loss, then the delta "
+             "recursion through W2 and tanh′, then delta-times-input for each layer.",
+        mistakes=[
+            Mistake(_two_layer_mistake(lambda U, Z: Z * (1 - Z)),
+                    "Z1·(1 − Z1) is the sigmoid's derivative; the hidden layer is tanh, whose "
+                    "derivative in terms of its output is different."),
+            Mistake(_two_layer_mistake(lambda U, Z: 1 - U ** 2),
+                    "tanh′ = 1 − tanh²(u) is written with the activation tanh(u), not with the "
+                    "pre-activation u."),
+            Mistake(_two_layer_mistake(lambda U, Z: 1.0),
+                    "The hidden delta needs the derivative of tanh: δ⁽¹⁾ = (δ⁽²⁾W2) ⊙ tanh′."),
+        ],
+        solution=("def two_layer_gradients(X, D, W1, b1, W2, b2):\n"
+                  "    Z1 = np.tanh(X @ W1.T + b1)\n"
+                  "    Y = Z1 @ W2.T + b2\n"
+                  "    delta2 = (Y - D) / len(X)\n"
+                  "    delta1 = (delta2 @ W2) * (1 - Z1 ** 2)\n"
+                  "    return delta1.T @ X, delta1.sum(0), delta2.T @ Z1, delta2.sum(0)"),
+    ),
+    FunctionExercise(
+        id="2.11",
+        title="central_difference(f, x, h): the numerical gradient of every entry",
+        reference=central_difference,
+        inputs=_inputs_2_11,
+        n=None,
+        rtol=1e-8,     # a one-sided difference is off by about h = 1e-4, relatively
+        atol=1e-10,
+        hint="For each entry i (np.ndindex(x.shape) lists them): set x[i] to its value plus h, "
+             "evaluate f, set it to the value minus h, evaluate f, put the value back, and divide "
+             "the difference of the two evaluations by the distance between the two points.",
+        mistakes=[
+            Mistake(_forward_difference,
+                    "That is the one-sided difference (f(x + h) − f(x))/h, whose error shrinks "
+                    "only like h: move x[i] both up and down."),
+            Mistake(_not_restored,
+                    "Entries after the first are off: put x[i] back to its old value after the two "
+                    "evaluations, before moving on to the next entry."),
+        ],
+        solution=("def central_difference(f, x, h):\n"
+                  "    grad = np.zeros_like(x, dtype=float)\n"
+                  "    for i in np.ndindex(x.shape):\n"
+                  "        old = x[i]\n"
+                  "        x[i] = old + h; f_plus = f(x)\n"
+                  "        x[i] = old - h; f_minus = f(x)\n"
+                  "        x[i] = old\n"
+                  "        grad[i] = (f_plus - f_minus) / (2 * h)\n"
+                  "    return grad"),
+    ),
+    TableExercise(
+        id="2.12",
+        title="∂/∂v₁ of three PyTorch maxima at the tie v = (1, 1, 0.5), and the central difference",
+        reference=max_tie_table,
+        hint="Run each call on v = torch.tensor([1.0, 1.0, 0.5], dtype=torch.float64, "
+             "requires_grad=True), call backward() and read v.grad[0]; for the central difference "
+             "evaluate max(v) with v₁ moved up and down by h.",
+        row_hints={
+            "max": "torch.max(v) with no dim: run it and read v.grad[0]; not every maximum sends "
+                   "the whole gradient to one entry.",
+            "max_dim": "torch.max(v, dim=0) also returns the index of a maximum: where does its "
+                       "gradient go?",
+            "maximum": "torch.maximum(v[0], v[1]) compares two tensors element-wise: run it and "
+                       "read v.grad[0].",
+            "central_difference": "Move v₁ up by h: what is the maximum? Down by h: what is the "
+                                  "maximum then? Divide the difference by 2h.",
+        },
+        mistakes=[
+            Mistake({"max": 0.5, "max_dim": 1.0, "maximum": 0.5, "central_difference": 1.0},
+                    "That is the one-sided slope to the right of the tie; a central difference "
+                    "moves v₁ down by h as well, where the maximum does not change."),
+            Mistake({"max": 1.0, "max_dim": 1.0, "maximum": 1.0, "central_difference": 1.0},
+                    "Not every one of these sends the whole gradient to the first tied entry: "
+                    "run them, and work out the central difference with v₁ moved both ways."),
+            Mistake({"max": 0.5, "max_dim": 0.5, "maximum": 0.5, "central_difference": 0.5},
+                    "A maximum along a dimension also returns the index of one maximum "
+                    "(torch.max(v, dim=0).indices): run it and see where its gradient goes."),
+        ],
+        solution=("def dv1(f):\n"
+                  "    v = torch.tensor([1.0, 1.0, 0.5], dtype=torch.float64, requires_grad=True)\n"
+                  "    f(v).backward()\n"
+                  "    return v.grad[0].item()\n"
+                  "h = 1e-6\n"
+                  "answer_2_12 = {\"max\": dv1(torch.max),\n"
+                  "               \"max_dim\": dv1(lambda v: torch.max(v, dim=0).values),\n"
+                  "               \"maximum\": dv1(lambda v: torch.maximum(v[0], v[1])),\n"
+                  "               \"central_difference\": (max(1 + h, 1, 0.5) - max(1 - h, 1, 0.5)) / (2 * h)}"),
     ),
 ]

@@ -9,7 +9,8 @@ import math
 import numpy as np
 
 from ..autodiff import trace
-from ..autodiff.modes import jvp
+from ..autodiff.dual import jvp_dual
+from ..autodiff.modes import jacobian_forward, jvp, tanh_layer
 from ..course.batchnorm_manual import batchnorm_backward, batchnorm_forward
 from .core import ChoiceExercise, FunctionExercise, Mistake, NumberExercise, TableExercise
 
@@ -90,11 +91,149 @@ def _bn_input_grad(x, grad_out, gamma):
     return _bn_grads(x, grad_out, gamma)[0]
 
 
+# 3.3: the cost of the cheaper mode for a dense tanh layer, |ℰ| = m(3n − 1)
+_N33, _M33 = 30, 40
+_E33 = _M33 * (3 * _N33 - 1)
+
+
+# 3.8: the chapter's tiny engine, extended with exp and a constant power, trains a neuron
+class _Scalar:
+    """The chapter's tiny engine (add, mul, tanh) with exp and ** whose local
+    derivatives are given, so that the declared mistakes can run it wrongly."""
+
+    exp_partial = staticmethod(lambda x, out: out)                 # d e^x/dx = e^x
+    pow_partial = staticmethod(lambda x, k: k * x ** (k - 1))      # d x^k/dx
+
+    def __init__(self, data, _prev=()):
+        self.data, self.grad, self._prev, self._backward = data, 0.0, _prev, lambda: None
+
+    def __add__(self, other):
+        out = type(self)(self.data + other.data, (self, other))
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        out = type(self)(self.data * other.data, (self, other))
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        out = type(self)(math.exp(self.data), (self,))
+
+        def _backward():
+            self.grad += self.exp_partial(self.data, out.data) * out.grad
+        out._backward = _backward
+        return out
+
+    def __pow__(self, k):
+        out = type(self)(self.data ** k, (self,))
+
+        def _backward():
+            self.grad += self.pow_partial(self.data, k) * out.grad
+        out._backward = _backward
+        return out
+
+
+def _backward_tiny(y):
+    order, seen, stack = [], set(), [(y, False)]
+    while stack:                          # depth-first, operands before results
+        v, done = stack.pop()
+        if done:
+            order.append(v)
+        elif id(v) not in seen:
+            seen.add(id(v))
+            stack.append((v, True))
+            stack.extend((p, False) for p in v._prev)
+    y.grad = 1.0
+    for v in reversed(order):
+        v._backward()
+
+
+#: The data, start and schedule of exercise 3.8's training run.
+NEURON_DATA = [(-2.0, 0.0), (-0.5, 0.0), (0.5, 1.0), (2.0, 1.0)]
+NEURON_STEPS, NEURON_LR = 100, 0.5
+
+
+def train_neuron(Scalar, backward=_backward_tiny, steps=NEURON_STEPS, lr=NEURON_LR):
+    """Gradient descent on a sigmoid neuron σ(w x + b) = (1 + e^{−(w x + b)})^{−1}
+    with the summed squared error, written with the tiny engine's operations only
+    (+, ×, exp, ** with a constant exponent): the loss after ``steps`` steps."""
+    w, b = Scalar(0.1), Scalar(0.0)
+    for _ in range(steps):
+        loss = Scalar(0.0)
+        for x, d in NEURON_DATA:
+            u = w * Scalar(x) + b
+            y = (Scalar(1.0) + (u * Scalar(-1.0)).exp()) ** -1
+            loss = loss + (y + Scalar(-d)) ** 2
+        w.grad = b.grad = 0.0
+        backward(loss)
+        w.data -= lr * w.grad
+        b.data -= lr * b.grad
+    return loss.data
+
+
+def _neuron_with(exp_partial=None, pow_partial=None):
+    """train_neuron with the engine's exp or pow derivative replaced (a declared mistake)."""
+    cls = type("_Wrong", (_Scalar,), {})
+    if exp_partial is not None:
+        cls.exp_partial = staticmethod(exp_partial)
+    if pow_partial is not None:
+        cls.pow_partial = staticmethod(pow_partial)
+    return lambda: train_neuron(cls)
+
+
+# 3.9: a Jacobian from n JVPs (dual numbers)
+def jacobian_by_jvps(f, x):
+    """The m × n Jacobian of f at x, column j from one evaluation on dual numbers seeded e_j."""
+    n = len(x)
+    columns = [jvp_dual(f, x, [1.0 if k == j else 0.0 for k in range(n)])[1] for j in range(n)]
+    return np.array(columns).T
+
+
+def _polar(r, phi):
+    return [r * phi.cos(), r * phi.sin(), r * r]
+
+
+def _inputs_3_9(rng):
+    if rng.integers(2):
+        n = 3
+        W = rng.normal(size=(n, n))               # square: a transposed result has the right shape
+        return {"f": tanh_layer(W), "x": list(rng.normal(size=n))}
+    return {"f": lambda a, b, c: [a * b, (a - c).exp(), b.sin() * c],
+            "x": list(rng.uniform(0.5, 1.5, size=3))}
+
+
+def _seeded_with_ones(f, x):
+    tangent = jvp_dual(f, x, [1.0] * len(x))[1]
+    return np.array([tangent] * len(x)).T
+
+
+def _values_not_tangents(f, x):
+    n = len(x)
+    return np.array([jvp_dual(f, x, [1.0 if k == j else 0.0 for k in range(n)])[0]
+                     for j in range(n)]).T
+
+
+# 3.10: the dual number of sin(a·b)
+def dual_sin_of_product(a, da, b, db):
+    """(value, tangent) of sin(x·y) for the dual numbers x = a + da ε, y = b + db ε (ε² = 0)."""
+    return math.sin(a * b), math.cos(a * b) * (a * db + da * b)
+
+
 EXERCISES = [
     TableExercise(
         id="3.1",
         title="the reverse adjoint trace of y = x1·sin(x1·x2) + exp(x2) at (1.5, 0.5)",
         reference=_ADJ,
+        digits=4,
         hint="Go from the output back: each operation adds (its own adjoint) × (its local partial) "
              "into the adjoint of each operand.",
         row_hints={
@@ -149,24 +288,21 @@ EXERCISES = [
         ],
         solution="answer_3_2 = jvp(f, [1.5, 0.5], [1.0, -1.0]).values[0]",
     ),
-    ChoiceExercise(
+    NumberExercise(
         id="3.3",
-        title="predict the cheaper mode for n = 3 inputs, m = 1000 outputs",
-        options={
-            "a": "forward mode, 3 sweeps",
-            "b": "reverse mode, 1 sweep",
-            "c": "reverse mode, 1000 sweeps",
-            "d": "forward mode, 1000 sweeps",
-        },
-        reference="a",
-        hint="One forward sweep gives one column of the Jacobian, one reverse sweep one row.",
+        title="multiply-adds of the cheaper mode for the full Jacobian of a tanh layer, n = 30, m = 40",
+        reference=lambda: min(_N33, _M33) * _E33,
+        hint="Count the edges |ℰ| = m(3n − 1) first; one sweep uses each edge once. How many sweeps "
+             "does each mode need for the whole Jacobian?",
         mistakes=[
-            Mistake("b", "One reverse sweep gives the gradient of one output (one row); here there "
-                    "are 1000 outputs."),
-            Mistake("c", "That is what reverse mode would need; compare it with the other mode's count."),
-            Mistake("d", "Forward mode needs one sweep per input, not per output."),
+            Mistake(lambda: max(_N33, _M33) * _E33, "That is the more expensive mode: compare "
+                    "n sweeps of one mode with m sweeps of the other."),
+            Mistake(_E33, "That is the cost of a single sweep, which gives one row or one column; "
+                    "the whole Jacobian needs more."),
+            Mistake(lambda: _N33 * _M33 * _E33,
+                    "One sweep per input *or* per output, not per entry of the Jacobian."),
         ],
-        solution='answer_3_3 = "a"',
+        solution="answer_3_3 = 30 * 40 * (3 * 30 - 1)",
     ),
     FunctionExercise(
         id="3.4",
@@ -240,7 +376,9 @@ EXERCISES = [
         title="the input gradient of batch norm, one-line form",
         reference=_bn_input_grad,
         inputs=lambda rng: _bn_inputs(rng, with_gamma=True),
-        hint="∂ℓ/∂x = γ/√(σ² + ε) · (g − mean(g) − x̂ · mean(g x̂)), with means over the batch.",
+        hint="Substitute ∂ℓ/∂σ_B² and ∂ℓ/∂μ_B into ∂ℓ/∂x_i, drop the term with Σ(x_i − μ_B) = 0, "
+             "and write every (x_i − μ_B)/√(σ_B² + ε) as x̂_i: the result needs only g, x̂, γ, "
+             "√(σ_B² + ε) and two batch means.",
         mistakes=[
             Mistake(lambda x, g, gamma: gamma * g / np.sqrt(x.var(0) + _EPS),
                     "That treats μ and σ² as constants, but every x_i also changes the batch mean and "
@@ -262,5 +400,85 @@ EXERCISES = [
                   "    x_hat = (x - x.mean(0)) / np.sqrt(x.var(0) + eps)\n"
                   "    g = grad_out\n"
                   "    return gamma / np.sqrt(x.var(0) + eps) * (g - g.mean(0) - x_hat * (g * x_hat).mean(0))"),
+    ),
+    NumberExercise(
+        id="3.8",
+        title="extend the tiny engine with exp and ** and train a neuron: the loss after 100 steps",
+        reference=lambda: train_neuron(_Scalar),
+        hint="Each new operation computes out, then a _backward closure that adds (local "
+             "derivative × out.grad) into self.grad. Check each one on a single number against "
+             "nnlearn's Value before training.",
+        mistakes=[
+            Mistake(_neuron_with(exp_partial=lambda x, out: x), "The local derivative of e^x is "
+                    "e^x itself (out.data), not x."),
+            Mistake(_neuron_with(pow_partial=lambda x, k: k * x ** k), "The local derivative of "
+                    "x^k is k·x^(k−1): the exponent drops by one."),
+            Mistake(_neuron_with(pow_partial=lambda x, k: x ** (k - 1)), "The local derivative of "
+                    "x^k is k·x^(k−1): the factor k is missing."),
+            Mistake(_neuron_with(exp_partial=lambda x, out: 1.0), "Your exp passes its gradient "
+                    "back unchanged; the chain rule multiplies it by the local derivative of e^x."),
+        ],
+        solution=("def exp(self):\n"
+                  "    out = Scalar(math.exp(self.data), (self,))\n"
+                  "    def _backward():\n"
+                  "        self.grad += out.data * out.grad\n"
+                  "    out._backward = _backward\n"
+                  "    return out\n"
+                  "\n"
+                  "def power(self, k):\n"
+                  "    out = Scalar(self.data ** k, (self,))\n"
+                  "    def _backward():\n"
+                  "        self.grad += k * self.data ** (k - 1) * out.grad\n"
+                  "    out._backward = _backward\n"
+                  "    return out\n"
+                  "\n"
+                  "Scalar.exp, Scalar.__pow__ = exp, power\n"
+                  "answer_3_8 = train_neuron()"),
+    ),
+    FunctionExercise(
+        id="3.9",
+        title="jacobian_by_jvps(f, x): the Jacobian column by column from dual-number JVPs",
+        reference=jacobian_by_jvps,
+        inputs=_inputs_3_9,
+        n=None,
+        hint="For each input j, evaluate f once with jvp_dual(f, x, e_j); its tangents are "
+             "column j of the Jacobian (one entry per output). Stack the columns side by side "
+             "into an m × n array.",
+        mistakes=[
+            Mistake(_seeded_with_ones, "Each column needs its own seed e_j (1 for input j, 0 for "
+                    "the others); seeding every input with 1 gives J·(1, …, 1) in every column."),
+            Mistake(_values_not_tangents, "jvp_dual returns (outputs, output tangents): the "
+                    "Jacobian is made of the tangents."),
+        ],
+        solution=("def jacobian_by_jvps(f, x):\n"
+                  "    n = len(x)\n"
+                  "    cols = [jvp_dual(f, x, [1.0 if k == j else 0.0 for k in range(n)])[1]\n"
+                  "            for j in range(n)]\n"
+                  "    return np.array(cols).T"),
+    ),
+    FunctionExercise(
+        id="3.10",
+        title="dual numbers by hand: (value, tangent) of sin(x·y) for x = a + da ε, y = b + db ε",
+        reference=dual_sin_of_product,
+        inputs=lambda rng: {"a": float(rng.uniform(-2, 2)), "da": float(rng.uniform(-2, 2)),
+                            "b": float(rng.uniform(-2, 2)), "db": float(rng.uniform(-2, 2))},
+        n=None,
+        output_names=("value", "tangent"),
+        hint="Multiply (a + da ε)(b + db ε) out and drop every ε²; then apply "
+             "sin(p + q ε) = sin p + q cos(p) ε.",
+        mistakes=[
+            Mistake(lambda a, da, b, db: (math.sin(a * b), math.cos(a * b) * (a * db + da * b + da * db)),
+                    "The da·db term multiplies ε², which is 0 for dual numbers: drop it."),
+            Mistake(lambda a, da, b, db: (math.sin(a * b), math.cos(a * b) * a * db),
+                    "The product rule has two terms: the tangent of x·y is a·db + da·b."),
+            Mistake(lambda a, da, b, db: (math.sin(a * b), math.cos(a * b) * da * db),
+                    "The tangent of x·y is not the product of the tangents: expand "
+                    "(a + da ε)(b + db ε) and drop ε²."),
+            Mistake(lambda a, da, b, db: (math.sin(a * b), math.cos(a * b)),
+                    "sin(p + q ε) = sin p + q cos(p) ε: multiply cos by the tangent q of the product."),
+        ],
+        solution=("def dual_sin_of_product(a, da, b, db):\n"
+                  "    p, q = a * b, a * db + da * b        # (a + da ε)(b + db ε), with ε² = 0\n"
+                  "    return math.sin(p), math.cos(p) * q"),
     ),
 ]
