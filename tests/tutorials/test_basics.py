@@ -13,7 +13,7 @@ from tutorials.harness import final, run
 BACKENDS = ["numpy", "torch"]
 
 
-@pytest.mark.xfail(strict=True, reason="torch.matmul(..., out=y3) / torch.mul(..., out=z3): nnlearn has no out= argument (tensor branch)")
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_tensors_tutorial(backend):
     ns, out = run("tensorqs", backend=backend)
