@@ -13,7 +13,7 @@ The sizes of the constructors are given as separate ints, one tuple or
 PyTorch's keyword (``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``); every one takes ``dtype=``,
 ``device=`` and ``requires_grad=``. ``device`` is a backend name
 (``"numpy"``, ``"torch"``, ``"cuda"``) or PyTorch's ``"cpu"``/``"cuda"``
-(see :func:`nnlearn.backend.backend_for_device`); by default the current
+(``nnlearn.backend.backend_for_device``); by default the current
 backend.
 
 Note: nnlearn's default float dtype is float64 (PyTorch's is float32); the
