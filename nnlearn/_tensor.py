@@ -253,8 +253,15 @@ def _axis_alias(axis, dim, keepdims, keepdim, op):
     return axis, bool(keepdims)
 
 
-def _sizes(args, op: str) -> tuple:
-    """``f(2, 3)`` or ``f((2, 3))`` as the tuple ``(2, 3)``."""
+def _sizes(args, op: str, kw=None) -> tuple:
+    """``f(2, 3)``, ``f((2, 3))`` or ``f(size=(2, 3))`` (``kw``: the keyword
+    arguments left over) as the tuple ``(2, 3)``."""
+    if kw:
+        if set(kw) != {"size"} or args:
+            extra = ", ".join(sorted(set(kw) - {"size"})) or "size given twice"
+            raise TypeError(f"{op}() got an unexpected keyword argument ({extra})")
+        size = kw["size"]
+        args = (size,) if isinstance(size, (tuple, list)) else (size,) if isinstance(size, int) else size
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
     for n in args:
@@ -278,18 +285,59 @@ def _is_float(arr, xp=None) -> bool:
     return _floating(arr.dtype)
 
 
+_HOST_SCALAR = _backend.HOST_SCALAR
+
+
+def _py_scalar(v):
+    """A NumPy scalar (``np.float64(0.5)``) as the Python number it holds: PyTorch
+    treats it as a Python number (it does not change a tensor's dtype), while
+    NumPy 2 would let ``float32_array * np.float64(0.5)`` become float64."""
+    return v.item()
+
+
+def _bool_subtraction():
+    raise TypeError(
+        "Subtraction, the `-` operator, with a bool tensor is not supported (as in PyTorch). "
+        "To invert a mask, compare it instead: mask == False."
+    )
+
+
+def _category(dt) -> int:
+    """PyTorch's dtype category: 0 bool, 1 integer, 2 floating (remembered)."""
+    r = _CATEGORY.get(dt)
+    if r is None:
+        d = _backend.dtype_of(dt)
+        r = _CATEGORY[dt] = 2 if d.is_floating_point else 0 if d.name == "bool" else 1
+    return r
+
+
+_CATEGORY: dict = {}
+
+
 def _align(x, y, xp):
-    """Arrays ``x``, ``y`` ready to combine: an integer (or bool) operand takes
-    the floating operand's dtype first, as PyTorch does (``int64 * float32`` is
-    float32 on every backend; NumPy alone would make float64)."""
+    """Arrays ``x``, ``y`` of different dtypes ready to combine, with PyTorch's
+    promotion rules (NumPy's differ in two places):
+
+    - an operand of a higher category (bool < integer < floating) gives its
+      dtype: ``int64 * float32`` is float32 (NumPy: float64);
+    - within one category, a tensor with dimensions wins over a 0-d one:
+      ``float32[3] * float64[]`` is float32 (NumPy 2: float64), as for a
+      Python number; two operands that both have dimensions (or both none)
+      promote to the wider type (``float32[3] + float64[3]`` is float64).
+    """
     dx, dy = x.dtype, y.dtype
     if dx is dy or dx == dy:
         return x, y
-    fx, fy = _floating(dx), _floating(dy)
-    if fx and not fy:
+    cx, cy = _category(dx), _category(dy)
+    if cx > cy:
         return x, xp.astype(y, dx)
-    if fy and not fx:
+    if cy > cx:
         return xp.astype(x, dy), y
+    zx, zy = x.ndim == 0, y.ndim == 0
+    if zx and not zy:
+        return xp.astype(x, dy), y
+    if zy and not zx:
+        return x, xp.astype(y, dx)
     return x, y
 
 
@@ -373,6 +421,7 @@ _NUMPY_OPERATORS = {
     "subtract": ("__sub__", "__rsub__"),
     "multiply": ("__mul__", "__rmul__"),
     "true_divide": ("__truediv__", "__rtruediv__"),
+    "divide": ("__truediv__", "__rtruediv__"),   # NumPy 2's name for true_divide
     "power": ("__pow__", "__rpow__"),
     "matmul": ("__matmul__", "__rmatmul__"),
     "less": ("__lt__", "__gt__"),
@@ -1171,6 +1220,8 @@ class Tensor:
                 "mix). Use the Value's number (.data) or make both Tensors."
             )
         b = self.backend
+        if isinstance(other, _HOST_SCALAR):
+            other = _py_scalar(other)   # a NumPy scalar counts as a Python number
         try:
             arr = b.asarray(other)
         except BackendError:
@@ -1186,6 +1237,8 @@ class Tensor:
 
     # ---------------------------------------------------------- arithmetic
     def __add__(self, other) -> "Tensor":
+        if isinstance(other, _HOST_SCALAR):
+            other = _py_scalar(other)
         if isinstance(other, (int, float)):
             x = self._data
             if isinstance(other, float) and not _floating(x.dtype):
@@ -1228,6 +1281,8 @@ class Tensor:
     __radd__ = __add__
 
     def __mul__(self, other) -> "Tensor":
+        if isinstance(other, _HOST_SCALAR):
+            other = _py_scalar(other)
         if isinstance(other, (int, float)):
             x = self._data
             if isinstance(other, float) and not _floating(x.dtype):
@@ -1275,11 +1330,22 @@ class Tensor:
         return self
 
     def __sub__(self, other) -> "Tensor":
+        if isinstance(other, _HOST_SCALAR):
+            other = _py_scalar(other)
         if isinstance(other, (int, float)):
+            if other is True or other is False or _category(self._data.dtype) == 0:
+                _bool_subtraction()
             return self + (-other)
-        return self + (-self._coerce(other, "subtract (-)"))
+        other = self._coerce(other, "subtract (-)")
+        if _category(self._data.dtype) == 0 or _category(other._data.dtype) == 0:
+            _bool_subtraction()
+        return self + (-other)
 
     def __rsub__(self, other) -> "Tensor":
+        if isinstance(other, _HOST_SCALAR):
+            other = _py_scalar(other)
+        if other is True or other is False or _category(self._data.dtype) == 0:
+            _bool_subtraction()
         return (-self) + other
 
     def _as_float(self) -> "Tensor":
@@ -1290,11 +1356,17 @@ class Tensor:
         return self._cast(self.backend.dtype)
 
     def __truediv__(self, other) -> "Tensor":
+        if isinstance(other, _HOST_SCALAR):
+            other = _py_scalar(other)
         if isinstance(other, (int, float)):
             return self._as_float() * (1.0 / other)
         other = self._coerce(other, "divide (/)")
-        a = self._as_float()
-        b = other if _floating(other._data.dtype) else other._cast(a._data.dtype)
+        fa, fb = _floating(self._data.dtype), _floating(other._data.dtype)
+        if fa or fb:   # an integer operand takes the float one's dtype (int / float32 is float32)
+            a = self if fa else self._cast(other._data.dtype)
+            b = other if fb else other._cast(self._data.dtype)
+        else:          # int / int: both in the default float dtype
+            a, b = self._as_float(), other._cast(self.backend.dtype)
         return a * b**-1
 
     def __rtruediv__(self, other) -> "Tensor":
@@ -1313,6 +1385,15 @@ class Tensor:
         """
         xp = self.xp
         x = self._data
+        if isinstance(exponent, _HOST_SCALAR):
+            exponent = _py_scalar(exponent)
+        if _category(x.dtype) == 0:
+            if isinstance(exponent, bool) or (
+                    isinstance(exponent, Tensor) and _category(exponent._data.dtype) == 0):
+                raise TypeError("power (**) of a bool tensor to a bool exponent is not "
+                                "supported: convert it first, e.g. t.long()")
+            if isinstance(exponent, int):
+                x = xp.astype(x, xp.int64)   # bool ** 2 is int64, as in PyTorch
         if isinstance(exponent, (int, float)):
             p = exponent
             if isinstance(p, float) and not _floating(x.dtype):
@@ -2373,11 +2454,22 @@ def _check_matmul(A, B) -> None:
 
 
 def _check_same_dtype(op: str, A, B) -> None:
+    """Matrix products need one float dtype, as in PyTorch (which raises
+    "expected m1 and m2 to have the same dtype"): promoting silently would run
+    a float32 model in float64 at half the speed."""
     if A.dtype != B.dtype:
+        names = {_dtype_name(A.dtype), _dtype_name(B.dtype)}
+        hint = ""
+        if names == {"float32", "float64"}:
+            hint = (". nnlearn's default float dtype is float64 (PyTorch's is float32), so "
+                    "parameters and tensors made from Python numbers are float64 while data "
+                    "loaded as float32 arrays stays float32: convert the data (x.double()) or "
+                    "the model (model.float()), or call nnlearn.set_default_dtype(nnlearn.float32) "
+                    "before building the model")
         raise TypeError(
             f"{op}: expected both operands to have the same dtype (as PyTorch), got "
             f"{_dtype_name(A.dtype)} and {_dtype_name(B.dtype)}; convert one of them, e.g. with "
-            ".float() or .double()"
+            f".float() or .double(){hint}"
         )
 
 

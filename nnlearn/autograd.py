@@ -32,8 +32,8 @@ __all__ = ["Function", "FunctionCtx", "grad", "backward"]
 
 
 class FunctionCtx:
-    """The ``ctx`` handed to :meth:`Function.forward` and
-    :meth:`Function.backward`: save tensors with :meth:`save_for_backward`,
+    """The ``ctx`` handed to ``Function.forward`` and
+    ``Function.backward``: save tensors with :meth:`save_for_backward`,
     read them back with :attr:`saved_tensors`; any other attribute
     (``ctx.alpha = 0.5``) is kept as it is."""
 

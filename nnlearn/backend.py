@@ -83,6 +83,9 @@ __all__ = [
 
 NAMES = ("numpy", "torch", "cuda", "cupy")
 
+# NumPy's scalar types (``np.float64(0.5)``): Tensor treats them as Python numbers
+HOST_SCALAR = np.generic
+
 
 class BackendError(RuntimeError):
     """A backend was asked for that this machine cannot provide, or arrays from
@@ -141,6 +144,11 @@ class Backend:
                 dtype = self.dtype if from_python else getattr(xp, data.dtype.name)
             else:
                 dtype = getattr(xp, "bool" if kind == "b" else data.dtype.name)
+        target = _dtype_name(dtype)
+        if data.dtype.name != target:
+            # convert on the host first: torch.asarray(ndarray, dtype=other, copy=True)
+            # raises "can't alias tensor with dtype 'Double' into dtype 'Float'"
+            data, copy = data.astype(target), None
         return xp.asarray(data, dtype=dtype, device=self.device, copy=True if copy else None)
 
     def erf(self, x):

@@ -9,11 +9,11 @@ Three ways to turn data into a tensor, as in PyTorch:
 ``from_numpy(array)``   shares memory with the NumPy array (on the CPU)
 ======================  ==============================================
 
-The sizes of the constructors are given as separate ints or one tuple
-(``zeros(2, 3)`` or ``zeros((2, 3))``); every one takes ``dtype=``,
+The sizes of the constructors are given as separate ints, one tuple or
+PyTorch's keyword (``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``); every one takes ``dtype=``,
 ``device=`` and ``requires_grad=``. ``device`` is a backend name
 (``"numpy"``, ``"torch"``, ``"cuda"``) or PyTorch's ``"cpu"``/``"cuda"``
-(see :func:`nnlearn.backend.backend_for_device`); by default the current
+(``nnlearn.backend.backend_for_device``); by default the current
 backend.
 
 Note: nnlearn's default float dtype is float64 (PyTorch's is float32); the
@@ -106,20 +106,20 @@ def from_numpy(ndarray) -> Tensor:
 # Constants
 # --------------------------------------------------------------------------
 
-def zeros(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
     """A tensor of zeros of shape ``size`` (default float dtype)."""
-    return _host_to(np.zeros(_sizes(size, "zeros")), dtype, device, requires_grad)
+    return _host_to(np.zeros(_sizes(size, "zeros", kw)), dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def ones(*size, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
     """A tensor of ones of shape ``size`` (default float dtype)."""
-    return _host_to(np.ones(_sizes(size, "ones")), dtype, device, requires_grad)
+    return _host_to(np.ones(_sizes(size, "ones", kw)), dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def empty(*size, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
     """A tensor of shape ``size``. Note: nnlearn fills it with zeros (PyTorch
     leaves the memory uninitialized, so never read it before writing)."""
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad, **kw)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -161,14 +161,14 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: boo
 # Random
 # --------------------------------------------------------------------------
 
-def rand(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def rand(*size, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
     """Uniform random numbers on :math:`[0, 1)` of shape ``size``."""
-    return _host_to(_backend.rng().random(_sizes(size, "rand")), dtype, device, requires_grad)
+    return _host_to(_backend.rng().random(_sizes(size, "rand", kw)), dtype, device, requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+def randn(*size, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
     """Standard normal random numbers :math:`\\mathcal{N}(0, 1)` of shape ``size``."""
-    return _host_to(_backend.rng().standard_normal(_sizes(size, "randn")), dtype, device, requires_grad)
+    return _host_to(_backend.rng().standard_normal(_sizes(size, "randn", kw)), dtype, device, requires_grad)
 
 
 def randint(low, high=None, size=(), dtype=None, device=None, requires_grad: bool = False) -> Tensor:

@@ -330,6 +330,56 @@ def test_slide001_vs_dampening_differs_by_the_undamped_first_step():
     np.testing.assert_allclose(tw.detach().numpy(), damp[-1], rtol=1e-12)
 
 
+def test_lr_outside_the_buffer_agrees_with_lr_inside_only_for_a_constant_rate():
+    """PyTorch's b <- mu b + g, p <- p - lr b against the slides' v <- mu v + lr g,
+    p <- p - v: the same path for a constant lr; under StepLR (lr x 0.1 after 10
+    steps) the slides' form keeps the old velocity at the old rate, so the paths
+    part (and nnlearn follows PyTorch's, number for number)."""
+    w0, mu = np.array([-1.0, 1.5]), 0.9
+
+    def slides_form(lrs):
+        w, v, path = w0.copy(), np.zeros(2), []
+        for lr in lrs:
+            v = mu * v + lr * rosenbrock_grad(w)
+            w = w - v
+            path.append(w.copy())
+        return np.array(path)
+
+    def library_path(lib, schedule):
+        if lib == "torch":
+            p = torch.tensor(w0, requires_grad=True)
+            opt = torch.optim.SGD([p], lr=1e-4, momentum=mu)
+            sched = torch.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.1)
+        else:
+            p = Parameter(w0.copy())
+            opt = optim.SGD([p], lr=1e-4, momentum=mu)
+            sched = optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.1)
+        path, lrs = [], []
+        for _ in range(30):
+            lrs.append(opt.param_groups[0]["lr"])
+            p.grad = (torch.tensor if lib == "torch" else np.asarray)(rosenbrock_grad(p.detach().numpy().copy()))
+            opt.step()
+            if schedule:
+                sched.step()
+            path.append(p.detach().numpy().copy())
+        return np.array(path), lrs
+
+    const, lrs = library_path("nnlearn", schedule=False)
+    assert lrs == [1e-4] * 30
+    np.testing.assert_allclose(const, slides_form(lrs), rtol=1e-12, atol=1e-15)
+
+    ours, lrs = library_path("nnlearn", schedule=True)
+    assert lrs[9] == pytest.approx(1e-4) and lrs[10] == pytest.approx(1e-5)
+    theirs, _ = library_path("torch", schedule=True)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+    slides = slides_form(lrs)
+    np.testing.assert_allclose(ours[:10], slides[:10], rtol=1e-12, atol=1e-15)   # same until the drop
+    step_ours = ours[10] - ours[9]
+    step_slides = slides[10] - slides[9]
+    # after the drop PyTorch's whole step shrinks tenfold; the slides' keeps mu v (old rate)
+    assert np.linalg.norm(step_slides) > 5 * np.linalg.norm(step_ours)
+
+
 def test_closure_is_called_and_returned():
     params = make_params("numpy")
     opt = optim.SGD(params, lr=0.1)

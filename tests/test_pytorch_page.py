@@ -44,40 +44,7 @@ def test_the_page_has_tables():
     assert len({n for _, n in rows}) == len(rows), "a name is listed twice"
 
 
-# The areas of the page whose names the `tensor` branch adds (creation functions,
-# dtypes and devices, Tensor methods, autograd, nn.functional): a name missing
-# there is an expected failure until that branch is merged; everywhere else a
-# missing name fails.
-PENDING_AREAS = ("Creating tensors", "Types and devices", "Tensor operations and autograd",
-                 "Functions: `torch.nn.functional`")
-
-
-def area_of(nnlearn_name):
-    area = None
-    for line in PAGE.read_text().splitlines():
-        if line.startswith("### "):
-            area = line[4:]
-        elif f"| `{nnlearn_name}` |" in line:
-            return area
-    return None
-
-
-def exists(dotted):
-    try:
-        resolve(dotted)
-        return True
-    except (AttributeError, ImportError):
-        return False
-
-
-def row_param(torch_name, nnlearn_name):
-    if area_of(nnlearn_name) in PENDING_AREAS and not exists(nnlearn_name):
-        return pytest.param(torch_name, nnlearn_name, id=nnlearn_name, marks=pytest.mark.xfail(
-            strict=True, reason="added by the tensor branch, not merged yet"))
-    return pytest.param(torch_name, nnlearn_name, id=nnlearn_name)
-
-
-@pytest.mark.parametrize("torch_name, nnlearn_name", [row_param(*r) for r in table_rows()])
+@pytest.mark.parametrize("torch_name, nnlearn_name", [pytest.param(*r, id=r[1]) for r in table_rows()])
 def test_every_name_exists_in_both_libraries(torch_name, nnlearn_name):
     assert torch_name.startswith("torch.") and nnlearn_name.startswith("nnlearn.")
     resolve(torch_name)
@@ -90,11 +57,61 @@ def test_python_numbers_default_to_float64():
     assert nn.Linear(2, 2).weight.dtype == np.float64
 
 
-@pytest.mark.xfail(not hasattr(nnlearn, "float32"), strict=True,
-                   reason="dtypes that stay put: the tensor branch, not merged yet")
 def test_arrays_keep_their_dtype():
     assert nnlearn.tensor(np.ones(2, np.float32)).dtype == np.float32
     assert nnlearn.tensor([1.0], dtype=nnlearn.float32).dtype == np.float32
+
+
+def test_float32_data_into_a_default_model_raises_and_names_the_way_out():
+    x = np.ones((4, 3), np.float32)
+    model = nn.Linear(3, 2)
+    with pytest.raises(TypeError, match="float32 and float64.*set_default_dtype"):
+        model(nnlearn.tensor(x))
+    old = nnlearn.get_default_dtype()
+    nnlearn.set_default_dtype(nnlearn.float32)
+    try:
+        model = nn.Linear(3, 2)
+        assert model(nnlearn.tensor(x)).dtype == nnlearn.float32
+    finally:
+        nnlearn.set_default_dtype(old)
+    tmodel = torch.nn.Linear(3, 2)
+    assert tmodel(torch.tensor(x)).dtype == torch.float32
+
+
+def test_promotion_and_its_two_extensions():
+    t32 = nnlearn.tensor(np.ones(3, np.float32))
+    tt32 = torch.tensor(np.ones(3, np.float32))
+    # as PyTorch: Python and NumPy scalars are weak, 0-d tensors give way
+    for other in (0.1, np.float64(0.1)):
+        assert (t32 * other).dtype == nnlearn.float32 and (tt32 * other).dtype == torch.float32
+    assert (t32 * nnlearn.tensor(0.1)).dtype == nnlearn.float32
+    assert (t32 + nnlearn.tensor(np.ones(3))).dtype == nnlearn.float64
+    with pytest.raises(TypeError, match="same dtype"):
+        nnlearn.tensor(np.ones((2, 3), np.float32)) @ nnlearn.tensor(np.ones((3, 2)))
+    # extension 1: an array takes the tensor's float dtype (PyTorch: float64)
+    assert (t32 + np.ones(3)).dtype == nnlearn.float32
+    assert (tt32 + torch.tensor(np.ones(3))).dtype == torch.float64
+    # extension 2: an integer matrix operand is converted (PyTorch raises)
+    ints = np.arange(6).reshape(2, 3)
+    prod = nnlearn.tensor(ints) @ nnlearn.tensor(np.ones((3, 2), np.float32))
+    assert prod.dtype == nnlearn.float32
+    np.testing.assert_array_equal(np.asarray(prod), ints @ np.ones((3, 2)))
+    with pytest.raises(RuntimeError):
+        torch.tensor(ints) @ torch.ones(3, 2)
+    with pytest.raises(TypeError, match="bool"):
+        nnlearn.tensor([True]) ** True
+    assert (torch.tensor([True]) ** True).dtype == torch.bool
+
+
+def test_out_does_not_resize():
+    a = nnlearn.ones(2, 3)
+    with pytest.raises(RuntimeError, match="does not resize"):
+        nnlearn.mul(a, a, out=nnlearn.zeros(3, 2))
+    t = torch.zeros(3, 2, dtype=torch.float64)
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        torch.mul(torch.ones(2, 3, dtype=torch.float64), 1.0, out=t)
+    assert tuple(t.shape) == (2, 3)
 
 
 def test_one_generator_gives_the_same_numbers_on_every_backend():

@@ -54,7 +54,7 @@ def _tensor(x) -> Tensor:
 
 
 def relu(input, inplace: bool = False) -> Tensor:
-    r""":math:`\max(x, 0)` (see :meth:`Tensor.relu`). ``inplace=True`` is
+    r""":math:`\max(x, 0)` (see :meth:`~nnlearn._tensor.Tensor.relu`). ``inplace=True`` is
     accepted and computes out of place."""
     return _tensor(input).relu()
 
@@ -81,17 +81,17 @@ def gelu(input, approximate: str = "none") -> Tensor:
 
 
 def sigmoid(input) -> Tensor:
-    r""":math:`\sigma(x) = 1/(1+e^{-x})` (see :meth:`Tensor.sigmoid`)."""
+    r""":math:`\sigma(x) = 1/(1+e^{-x})` (see :meth:`~nnlearn._tensor.Tensor.sigmoid`)."""
     return _tensor(input).sigmoid()
 
 
 def tanh(input) -> Tensor:
-    r""":math:`\tanh x` (see :meth:`Tensor.tanh`)."""
+    r""":math:`\tanh x` (see :meth:`~nnlearn._tensor.Tensor.tanh`)."""
     return _tensor(input).tanh()
 
 
 def softplus(input, beta: float = 1.0) -> Tensor:
-    r""":math:`\frac1\beta\ln(1 + e^{\beta x})` (see :meth:`Tensor.softplus`;
+    r""":math:`\frac1\beta\ln(1 + e^{\beta x})` (see :meth:`~nnlearn._tensor.Tensor.softplus`;
     exact everywhere, where PyTorch switches to :math:`x` above a threshold)."""
     x = _tensor(input)
     return x.softplus() if beta == 1 else (x * beta).softplus() * (1.0 / beta)

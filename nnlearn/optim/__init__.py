@@ -95,11 +95,24 @@ class SGD(Optimizer):
 
     Notes
     -----
-    **Where the learning rate sits.** PyTorch multiplies the *buffer* by the
-    learning rate, :math:`\theta \leftarrow \theta - \gamma b`; Sutskever et
-    al. put it inside, :math:`v \leftarrow \mu v - \gamma g,\ \theta \leftarrow
-    \theta + v`. The two are the same method while :math:`\gamma` is constant
-    (:math:`v = -\gamma b`) and differ once a scheduler changes :math:`\gamma`.
+    **Where the learning rate sits.** PyTorch (and nnlearn) keep the
+    learning rate *outside* the momentum buffer,
+
+    .. math::
+
+        b_t = \mu b_{t-1} + g_t, \qquad \theta_t = \theta_{t-1} - \gamma_t b_t,
+
+    while the slides (and Sutskever et al.) put it *inside*,
+    :math:`v_t = \mu v_{t-1} + \gamma_t g_t,\ \theta_t = \theta_{t-1} - v_t`.
+    While :math:`\gamma` is constant the two are the same method
+    (:math:`v_t = \gamma b_t`, step for step). They differ once a scheduler
+    changes :math:`\gamma` during training: after a drop from :math:`\gamma`
+    to :math:`\gamma'`, PyTorch's next step is :math:`\gamma'(\mu b + g)`, so
+    the whole accumulated velocity is rescaled at once, whereas the slides'
+    :math:`\mu v + \gamma' g` keeps the old velocity, taken at the old rate,
+    and lets it fade by :math:`\mu` per step. (Tested in
+    ``tests/test_optim.py``: equal for a constant rate, different under
+    ``StepLR``.)
 
     **The two momentum conventions of the course slides**, and the PyTorch
     settings that reproduce them exactly (with zero initial velocity):

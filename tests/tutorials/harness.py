@@ -57,12 +57,20 @@ def source(name: str, lib: str) -> str:
     return text[:start] + block + text[end:]
 
 
-def run(name: str, lib: str = "nnlearn", backend: str = "numpy", seed: int = 0, replace=None, prelude=()):
+def run(name: str, lib: str = "nnlearn", backend: str = "numpy", seed: int = 0, replace=None, prelude=(),
+        default_dtype: str | None = None):
     """Execute program ``name`` under ``lib`` ("nnlearn" or "torch"); return
     ``(globals, printed text)``. ``replace`` maps substrings of the program to
     their replacements (used to shorten a loop; the test says so). ``prelude``
     names programs executed first in the same namespace (library code, such as
-    d2l's helpers)."""
+    d2l's helpers).
+
+    ``default_dtype="float32"`` runs an nnlearn program with PyTorch's default
+    float dtype (``nnlearn.set_default_dtype``, restored afterwards), the
+    setting, outside the program's text, under which PyTorch code that feeds
+    float32 data (MNIST, torchvision) to freshly built parameters runs: with
+    nnlearn's own default (float64) the parameters are float64 and the first
+    matrix product raises, as PyTorch does for mixed dtypes."""
     import nnlearn
     import torch
 
@@ -77,11 +85,26 @@ def run(name: str, lib: str = "nnlearn", backend: str = "numpy", seed: int = 0, 
     torch.manual_seed(seed)
     ns = {"__name__": "__main__"}
     out = io.StringIO()
-    with contextlib.redirect_stdout(out), nnlearn.backend.use(backend):
+    with contextlib.redirect_stdout(out), nnlearn.backend.use(backend), _default_dtype(default_dtype):
         for lib_name in prelude:
             exec(compile(source(lib_name, lib), str(PROGRAMS / f"{lib_name}.py"), "exec"), ns)
         exec(compile(text, str(PROGRAMS / f"{name}.py"), "exec"), ns)
     return ns, out.getvalue()
+
+
+@contextlib.contextmanager
+def _default_dtype(name):
+    import nnlearn
+
+    if name is None:
+        yield
+        return
+    old = nnlearn.get_default_dtype()
+    nnlearn.set_default_dtype(name)
+    try:
+        yield
+    finally:
+        nnlearn.set_default_dtype(old)
 
 
 def final(value) -> float:

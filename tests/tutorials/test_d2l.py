@@ -9,6 +9,10 @@ from tutorials.harness import final, run
 
 BACKENDS = ["numpy", "torch"]
 CLASSIFY = ("d2l_classification_lib",)
+# The classifiers and the optimization chapter feed float32 data (as d2l's loaders
+# give it) to parameters made by torch.normal/zeros: they run under PyTorch's
+# default float dtype (see harness.run and test_float32_data_*).
+PYTORCH_DEFAULT = "float32"
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -22,7 +26,6 @@ def test_linear_regression_from_scratch(backend):
     assert ns["epoch_losses"][0] > ns["epoch_losses"][-1]
 
 
-@pytest.mark.xfail(strict=True, reason="torch.randn(size=(), requires_grad=True): nnlearn.randn has no size= keyword (tensor branch)")
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_autograd(backend):
     ns, _ = run("d2l_autograd", backend=backend)
@@ -32,10 +35,9 @@ def test_autograd(backend):
     np.testing.assert_array_equal(as_numpy(ns["grad_square"]), [0, 2, 4, 6])
 
 
-@pytest.mark.xfail(strict=True, reason="float32 data (as MNIST and torchvision give it) meet float64 parameters (nnlearn's default for tensors made from Python numbers) and matmul/linear refuse mixed dtypes: see the report")
 @pytest.mark.parametrize("name", ["d2l_softmax_scratch", "d2l_mlp_scratch"])
 def test_classifiers_from_scratch_learn_as_in_pytorch(name):
-    ours = [run(name, backend=b, seed=s, prelude=CLASSIFY)[0]["history"][-1] for b, s in (("numpy", 0), ("torch", 1))]
+    ours = [run(name, backend=b, seed=s, prelude=CLASSIFY, default_dtype=PYTORCH_DEFAULT)[0]["history"][-1] for b, s in (("numpy", 0), ("torch", 1))]
     theirs = [run(name, "torch", seed=s, prelude=CLASSIFY)[0]["history"][-1] for s in (0, 1)]
     ref = np.mean(theirs, axis=0)
     for train_loss, train_acc, test_acc in ours:
@@ -43,9 +45,8 @@ def test_classifiers_from_scratch_learn_as_in_pytorch(name):
         assert test_acc > 0.75
 
 
-@pytest.mark.xfail(strict=True, reason="float32 data (as MNIST and torchvision give it) meet float64 parameters (nnlearn's default for tensors made from Python numbers) and matmul/linear refuse mixed dtypes: see the report")
 def test_optimization_algorithms_from_scratch_learn_as_in_pytorch():
-    ours = run("d2l_optimization", backend="numpy")[0]["results"]
+    ours = run("d2l_optimization", backend="numpy", default_dtype=PYTORCH_DEFAULT)[0]["results"]
     theirs = [run("d2l_optimization", "torch", seed=s)[0]["results"] for s in (0, 1)]
     assert len(ours) == 14
     for key, curve in ours.items():

@@ -17,8 +17,6 @@ import pytest
 from tutorials.harness import final, run
 
 BACKENDS = ["numpy", "torch"]
-TORCH_INPLACE = pytest.mark.xfail(strict=True, reason="on the torch backend, a float32 tensor updated in place with a Python float times a float32 tensor (a -= lr * a.grad) raises 'can\'t alias tensor with dtype Double into dtype Float' (tensor branch)")
-FLOAT32_PROGRAMS = {"polynomial_tensor", "polynomial_autograd"}   # dtype = torch.float, updated in place
 TORCH_SEEDS = (0, 1, 2)
 _torch_cache = {}
 
@@ -44,9 +42,7 @@ RANDOM_INIT = {
 }
 
 
-@pytest.mark.parametrize("name, backend", [
-    pytest.param(n, b, marks=TORCH_INPLACE) if (n in FLOAT32_PROGRAMS and b == "torch") else (n, b)
-    for n in RANDOM_INIT for b in BACKENDS])
+@pytest.mark.parametrize("name, backend", [(n, b) for n in RANDOM_INIT for b in BACKENDS])
 def test_program_learns_as_in_pytorch(name, backend):
     factor, replace = RANDOM_INIT[name]
     ns, out = run(name, "nnlearn", backend=backend, seed=0, replace=replace)
@@ -59,7 +55,7 @@ def test_program_learns_as_in_pytorch(name, backend):
     assert "Result: y = " in out
 
 
-@pytest.mark.parametrize("backend", ["numpy", pytest.param("torch", marks=TORCH_INPLACE)])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_custom_function_program_gives_pytorchs_numbers(backend):
     """Fixed start, float32 throughout: the same losses and coefficients as PyTorch
     to float32 accuracy accumulated over 2000 steps."""
