@@ -462,7 +462,7 @@ def test_weight_decay_skips_the_biases_in_the_skeleton():
     opt = optim.AdamW(groups, lr=0.01)
     w, b = np.array(np.asarray(model[0].weight)), np.array(np.asarray(model[0].bias))
     for p in model.parameters():
-        p.grad = np.zeros(np.asarray(p).shape)
+        p.grad = nnlearn.zeros_like(p)         # on the parameter's backend (numpy or torch)
     opt.step()
     np.testing.assert_allclose(np.asarray(model[0].weight), 0.99 * w, rtol=1e-12)
     np.testing.assert_array_equal(np.asarray(model[0].bias), b)
