@@ -504,12 +504,15 @@ class LearningRateSweep:
 
     def verdicts(self, name: str, learns: float, fails: float) -> list:
         """Per learning rate: "learns" if every seed ends above ``learns``, "fails" if every seed
-        ends below ``fails``, "diverged" if every seed diverged, "mixed" otherwise."""
+        ends below ``fails`` or diverged, "mixed" otherwise.
+
+        A diverged seed counts as failed rather than getting a verdict of its own: whether a
+        run that fails overflows, or only ends at chance, can turn on the last bit of a dot
+        product, and a verdict must hold on every machine. :meth:`diverged` counts them.
+        """
         out = []
         for row in self.scores[name]:
-            if np.all(np.isnan(row)):
-                out.append("diverged")
-            elif np.all(row > learns):
+            if np.all(row > learns):
                 out.append("learns")
             elif np.all(np.nan_to_num(row, nan=-np.inf) < fails):
                 out.append("fails")
