@@ -462,7 +462,7 @@ def test_weight_decay_skips_the_biases_in_the_skeleton():
     opt = optim.AdamW(groups, lr=0.01)
     w, b = np.array(np.asarray(model[0].weight)), np.array(np.asarray(model[0].bias))
     for p in model.parameters():
-        p.grad = np.zeros(np.asarray(p).shape)
+        p.grad = nnlearn.zeros_like(p)         # on the parameter's backend (numpy or torch)
     opt.step()
     np.testing.assert_allclose(np.asarray(model[0].weight), 0.99 * w, rtol=1e-12)
     np.testing.assert_array_equal(np.asarray(model[0].bias), b)
@@ -495,3 +495,71 @@ def test_image_bootstrap_by_hand():
     assert image_bootstrap(a, a) == (0.0, 0.0)
     with pytest.raises(ValueError, match="same images"):
         image_bootstrap(a, b[:, :3])
+
+
+def test_sign_test_with_only_the_four_target_domains_independent():
+    # the page's caveat: cells share baseline detectors and test images; counting only the four
+    # target domains (each improves on average) the sign test gives 2 · 2⁻⁴ = 0.125
+    pairs = KORNFEIN2023_MAP[:16]
+    targets = sorted({r.label.split(" → ")[1] for r in pairs})
+    assert targets == ["EM", "NE", "NW", "SW"]
+    block_means = [np.mean([r.mean_b - r.mean_a for r in pairs if r.label.endswith("→ " + t)])
+                   for t in targets]
+    assert all(m > 0 for m in block_means)
+    assert experiment.sign_test(block_means) == pytest.approx(2 * 2**-4, abs=1e-15)
+    # each source's baseline detector appears once in every target block
+    for s in targets:
+        assert sum(r.label.startswith(s + " →") for r in pairs) == 4
+
+
+def test_an_averaged_ensemble_never_has_a_higher_loss_than_its_average_member(widths, digits_split):
+    # Jensen: −ln(mean p_m) ≤ mean(−ln p_m) on every image; the page states it as a guarantee
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        M, n, C = rng.integers(2, 8), 50, rng.integers(2, 12)
+        P = rng.dirichlet(np.ones(C) * rng.uniform(0.1, 3), size=(M, n))
+        d = rng.integers(0, C, n)
+        p_true = P[:, np.arange(n), d]                            # (M, n)
+        assert np.all(-np.log(p_true.mean(axis=0)) <= (-np.log(p_true)).mean(axis=0) + 1e-12)
+    _, wide = widths
+    Xr, yr = digits_split.report
+    members = np.stack([ensemble_probabilities([m], Xr)[np.arange(len(yr)), yr] for m in wide.outputs])
+    ens = ensemble_probabilities(wide.outputs, Xr)[np.arange(len(yr)), yr]
+    np.testing.assert_allclose(ens, members.mean(axis=0), rtol=1e-12)
+    assert np.all(-np.log(ens) <= (-np.log(members)).mean(axis=0) + 1e-12)
+
+
+def test_the_learning_rate_sweep_picks_3e_3_for_width_128(digits_split):
+    # the update-ratio paragraph uses lr = 3e-3 as "the learning rate we will use", and the
+    # sweep of step 5 (seed 0, best selection loss of 20 epochs) picks it
+    lrs = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
+    best = {lr: train_mlp(digits_split, width=128, lr=lr)[1].best["val_loss"] for lr in lrs}
+    assert min(best, key=best.get) == 3e-3
+    # the valley: one grid step away costs at least 10%, lr = 3e-2 more than 100%
+    assert min(best[1e-3], best[1e-2]) > 1.1 * best[3e-3]
+    assert best[3e-2] > 2 * best[3e-3]
+
+
+def test_exercise_checkers_7_2_7_7_7_8_right_forms_and_named_mistakes():
+    from scipy import stats
+    from nnlearn.exercises import get_exercise
+
+    ex = get_exercise("7.2")
+    assert ex.check({"majority_accuracy": 0.7, "uniform_loss": 1.099, "prior_loss": 0.802}).status == "correct"
+    assert ex.check({"majority_accuracy": 0.7, "uniform_loss": 1.585, "prior_loss": 0.802}).status != "correct"
+    A = np.array([0.962, 0.971, 0.958, 0.966, 0.969])
+    B = np.array([0.968, 0.975, 0.966, 0.969, 0.977])
+    d = B - A
+    se = d.std(ddof=1) / math.sqrt(5)
+    h = stats.t.ppf(0.975, 4) * se
+    ex = get_exercise("7.8")
+    assert ex.check({"mean_difference": d.mean(), "se": se, "low": d.mean() - h,
+                     "high": d.mean() + h}).status == "correct"
+    swapped = ex.check({"mean_difference": -d.mean(), "se": se, "low": -d.mean() - h,
+                        "high": -d.mean() + h})
+    assert swapped.status != "correct" and "B_i − A_i" in str(swapped)
+
+    def pooled(a, b):
+        ci = stats.ttest_ind(b, a, equal_var=True).confidence_interval()
+        return np.mean(b) - np.mean(a), ci.low, ci.high
+    assert "pooled" in str(get_exercise("7.7").check(pooled))

@@ -6,7 +6,7 @@ Data sets (NumPy arrays; nothing downloads)
     ``gabor_loss_grad``, ``gabor_loss_surface`` (Prince),
     ``xor``, ``two_moons``, ``spirals``, ``blobs``, and
     scikit-learn's handwritten ``digits``, and ``hastie_10_2`` (a sphere in
-    10 dimensions: a linear model is at chance, an MLP is not).
+    10 dimensions: logistic regression is at chance, an MLP is not).
 Augmentation
     ``augment.shift_images``, ``augment.pixel_shifts``.
 Splitting and preprocessing

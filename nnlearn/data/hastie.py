@@ -13,9 +13,14 @@ lies outside the sphere that holds half of the probability,
     \qquad \chi^2_{10}(0.5) = 9.34 ,
 
 the median of the :math:`\chi^2` distribution with 10 degrees of freedom, so the
-two classes are equally likely. The boundary is a sphere: no hyperplane does
-better than chance, while a small MLP, which can build :math:`x_j^2`
-from ReLUs, learns it. The labels carry no noise (the best possible accuracy
+two classes are equally likely. The boundary is a sphere, and a hyperplane
+does little better than chance: the best one, :math:`x_1 > c` with
+:math:`c \approx 1.0`, is right 54.6% of the time. Logistic regression does
+not even find that one: :math:`\mathbf x \to -\mathbf x` leaves the classes'
+distribution unchanged and the log loss is convex, so its minimum has
+:math:`\mathbf w = \mathbf 0`: probability 1/2 everywhere, a loss of
+:math:`\ln 2`. A small MLP,
+which can build :math:`x_j^2` from ReLUs, learns the sphere. The labels carry no noise (the best possible accuracy
 is 100%), and every feature matters equally. The same rule as scikit-learn's
 ``make_hastie_10_2`` (which codes the classes :math:`\pm 1` and uses 9.34),
 with the classes coded 0 and 1 for ``cross_entropy``.

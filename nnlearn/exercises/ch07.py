@@ -142,6 +142,23 @@ def _swapped_interval(a, b):
     return _welch_interval(b, a)
 
 
+def _one_sided_interval(a, b):
+    from scipy import stats
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    return _interval(a, b, quantile=stats.t.ppf(0.95, df))
+
+
+def _pooled_interval(a, b):
+    from scipy import stats
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    ci = stats.ttest_ind(b, a, equal_var=True).confidence_interval()
+    return b.mean() - a.mean(), ci.low, ci.high
+
+
 # 7.8: five paired seeds
 _SEEDS_A = [0.962, 0.971, 0.958, 0.966, 0.969]
 _SEEDS_B = [0.968, 0.975, 0.966, 0.969, 0.977]
@@ -180,6 +197,7 @@ EXERCISES = [
         id="7.2",
         title="baselines for classes with frequencies 0.7, 0.2, 0.1",
         reference=_BASELINES,
+        digits=3,
         hint="Work one row at a time: what does each prediction score on an average image?",
         row_hints={
             "majority_accuracy": "Always answering the most frequent class is right exactly on "
@@ -331,6 +349,11 @@ EXERCISES = [
                     "t with the Welch–Satterthwaite degrees of freedom, not the normal's 1.96."),
             Mistake(_ddof0_interval, "Use the sample standard deviation (ddof=1)."),
             Mistake(_swapped_interval, "The difference is b minus a."),
+            Mistake(_pooled_interval, "That is Student's interval with a pooled variance, which "
+                    "assumes equal spreads; Welch's keeps each set-up's own variance and uses the "
+                    "Welch–Satterthwaite degrees of freedom."),
+            Mistake(_one_sided_interval, "A two-sided 95% interval leaves 2.5% in each tail: the "
+                    "quantile is t.ppf(0.975, df), not t.ppf(0.95, df)."),
         ],
         solution=("from scipy import stats\n\n"
                   "def welch_interval(a, b):\n"
@@ -364,6 +387,10 @@ EXERCISES = [
                                   high=_PAIRED_RAW["difference"] + 1.96 * _PAIRED_RAW["se"]),
                     "Rows low, high: with five differences the quantile comes from Student's t "
                     "with 4 degrees of freedom, not the normal's 1.96."),
+            Mistake(_paired_table(mean_difference=-_PAIRED["mean_difference"],
+                                  low=-_PAIRED["high"], high=-_PAIRED["low"]),
+                    "Rows mean_difference, low, high: the differences are d_i = B_i − A_i, so "
+                    "the gain of B is positive; you computed A − B."),
             Mistake(_paired_table(se=_PAIRED_RAW["se"] * math.sqrt(5)),
                     "Row se: that is the spread of the differences; the mean of five is known "
                     "√5 times better."),
