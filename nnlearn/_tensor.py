@@ -221,6 +221,9 @@ def _normalize_axes(axis, ndim: int, op: str) -> tuple:
                 f"of type {type(axis).__name__}"
             )
         out.append(_normalize_dim(a, ndim, op))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: a dim appears more than once in {axis!r} (PyTorch: \"dim appears "
+                         "multiple times in the list of dims\")")
     return tuple(sorted(set(out)))
 
 
@@ -851,6 +854,11 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
+    def __iter__(self):
+        if not self._data.shape:  # else Python would iterate by indexing and stop at once
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set ``requires_grad`` in place (checked: floats only, leaves only)
         and return self."""
@@ -1290,7 +1298,7 @@ class Tensor:
         return self._cast(self.backend.dtype)
 
     def __truediv__(self, other) -> "Tensor":
-        if isinstance(other, (int, float)):
+        if isinstance(other, (int, float)) and other != 0:  # x / 0.0 is inf or nan, as in torch
             return self._as_float() * (1.0 / other)
         other = self._coerce(other, "divide (/)")
         a = self._as_float()
@@ -1907,6 +1915,9 @@ class Tensor:
         axis, keepdims = _axis_alias(axis, dim, keepdims, keepdim, "argmax")
         if axis is not None:
             axis = _normalize_dim(axis, self._data.ndim, "argmax")
+        if 0 in tuple(self._data.shape) and (axis is None or self._data.shape[axis] == 0):
+            raise ValueError(f"argmax: the tensor of shape {_shape(self._data)} is empty"
+                             f"{'' if axis is None else f' along dim {axis}'}, so it has no maximum")
         data = self.xp.argmax(self._data, axis=axis, keepdims=keepdims)
         return _result(data, self.backend, self.xp, "argmax", (), False)
 
@@ -1915,6 +1926,9 @@ class Tensor:
         axis, keepdims = _axis_alias(axis, dim, keepdims, keepdim, "argmin")
         if axis is not None:
             axis = _normalize_dim(axis, self._data.ndim, "argmin")
+        if 0 in tuple(self._data.shape) and (axis is None or self._data.shape[axis] == 0):
+            raise ValueError(f"argmin: the tensor of shape {_shape(self._data)} is empty"
+                             f"{'' if axis is None else f' along dim {axis}'}, so it has no minimum")
         data = self.xp.argmin(self._data, axis=axis, keepdims=keepdims)
         return _result(data, self.backend, self.xp, "argmin", (), False)
 
@@ -1949,6 +1963,9 @@ class Tensor:
     def reshape(self, *shape) -> "Tensor":
         """The same values in a new shape (``-1`` infers one dimension)."""
         shape = _sizes(shape, "reshape")
+        if any(n < -1 for n in shape) or list(shape).count(-1) > 1:
+            raise ValueError(f"reshape: invalid shape {tuple(shape)}: sizes must be >= 0, and only "
+                             "one of them may be -1 (inferred)")
         x = self._data
         try:
             data = x.reshape(shape)
@@ -2610,8 +2627,18 @@ def where(condition, input, other) -> Tensor:
         first = Tensor(input)
     a, b = _as_tensor(input, first), _as_tensor(other, first)
     cond = condition._data if isinstance(condition, Tensor) else first.backend.asarray(condition)
+    import numpy as _np
+
     xp = first.xp
     x, y = a._data, b._data
+    try:
+        _np.broadcast_shapes(tuple(cond.shape), tuple(x.shape), tuple(y.shape))
+    except ValueError:
+        raise ValueError(f"where: condition of shape {tuple(cond.shape)}, input of shape "
+                         f"{tuple(x.shape)} and other of shape {tuple(y.shape)} cannot be "
+                         "broadcast to one shape") from None
+    if cond.dtype != xp.bool:  # a number is true where nonzero, on every backend (as NumPy)
+        cond = cond != 0
     if x.dtype != y.dtype:
         x, y = _align(x, y, xp)
     data = xp.where(cond, x, y)

@@ -131,7 +131,16 @@ class Backend:
                 data = to_numpy(data)
             else:
                 _check_python_data(data)
-                data = np.asarray(data)
+                try:
+                    data = np.asarray(data)
+                except ValueError as e:
+                    if "inhomogeneous" not in str(e):
+                        raise
+                    raise ValueError(
+                        "cannot make a tensor from nested lists of different lengths (a ragged "
+                        f"list, or a list that contains itself): NumPy says {e} Give every row "
+                        "the same length."
+                    ) from None
                 from_python, copy = True, None  # a new array already
         kind = data.dtype.kind
         if kind not in "biuf":
