@@ -83,6 +83,14 @@ def histogram_lines(arrays, bins=51, range=None):
     Values outside ``range`` are not counted, so the fractions of a layer sum to
     the fraction of its values inside the range.
     """
+    if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
+        raise ValueError(f"histogram_lines: bins must be a positive int, got {bins!r}")
+    if range is None:
+        finite = [v[np.isfinite(v)] for v in (as_numpy(a).ravel() for a in arrays)]
+        finite = [v for v in finite if v.size]
+        lo = min((float(v.min()) for v in finite), default=0.0)
+        hi = max((float(v.max()) for v in finite), default=1.0)
+        range = (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
     edges = np.linspace(range[0], range[1], bins + 1)
     centres = 0.5 * (edges[:-1] + edges[1:])
     out = []

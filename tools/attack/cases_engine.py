@@ -1257,8 +1257,6 @@ ND = {
     "one_hot_small_nc": lambda: nd.one_hot(np.array([0, 5]), num_classes=3),
     "one_hot_empty": lambda: nd.one_hot(np.array([], dtype=int)),
     "one_hot_str": lambda: nd.one_hot(np.array(["a", "b"])),
-    "to_class_idx_bad": lambda: nd.to_class_indices(np.array([[0.5, 0.5], [1.0, 0.0]])),
-    "to_class_idx_1d": lambda: nd.to_class_indices(np.array([0, 1])),
     "moons_n0": lambda: nd.two_moons(n=0),
     "moons_noise_inf": lambda: nd.two_moons(noise=float("inf")),
     "moons_noise_neg": lambda: nd.two_moons(noise=-1.0),
