@@ -2517,6 +2517,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {_shape(x)} does not match weight of shape "
             f"{_shape(W)}: expected input of shape (*, {W.shape[1]})"
         )
+    if bias is not None and tuple(getattr(bias, "shape", ())) not in ((W.shape[0],), (), (1,)):
+        raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not match weight of shape "
+                         f"{_shape(W)}: expected a bias of shape ({W.shape[0]},)")
     if input.backend is not weight.backend:
         weight._coerce(input, "linear")
     if x.dtype != W.dtype:

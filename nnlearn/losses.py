@@ -239,6 +239,9 @@ def log_softmax(input, axis: int = -1, *, dim: int | None = None) -> Tensor:
     z = input._data
     if z.ndim == 0:
         raise ValueError("log_softmax: input must have at least one dimension")
+    if not isinstance(axis, int) or isinstance(axis, bool) or not -z.ndim <= axis < z.ndim:
+        raise IndexError(f"log_softmax: dim {axis!r} is out of range for an input with {z.ndim} "
+                         f"dimensions (valid: {-z.ndim} to {z.ndim - 1})")
     s = z - xp.max(z, axis=axis, keepdims=True)
     y = s - xp.log(xp.sum(xp.exp(s), axis=axis, keepdims=True))
     out = _result(y, input.backend, xp, "log_softmax", (input,), _grad_enabled() and input.requires_grad)

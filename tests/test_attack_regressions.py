@@ -191,3 +191,194 @@ def test_check_stops_an_answer_whose_float_never_returns(monkeypatch):  # check.
     assert r.status == "invalid" and "did not finish" in r.message
     assert time.time() - t0 < 10
     assert check("1.1", 36.0).status == "correct"
+
+
+class _Answer:
+    """An answer of the learner's own class whose __float__ never returns."""
+
+    def __float__(self):
+        while True:
+            pass
+
+
+def test_check_plain_answers_are_not_time_limited(monkeypatch):
+    # A plain answer is never cut off, even when grading takes long (a lazy reference
+    # that runs an experiment): only objects of the learner's own classes are bounded.
+    from nnlearn.exercises import core
+    monkeypatch.setattr(core, "TIME_LIMIT", 0.01)
+    ex = core.NumberExercise(id="99.1", reference=lambda: (time.sleep(0.3), 36.0)[1])
+    assert ex.evaluate(36.0).status == "correct"
+    assert ex.evaluate(_Answer()).status == "invalid"
+
+
+# ---------------------------------------------------------------- schedulers
+def _sched():
+    p = nn.Parameter(np.array([1.0]))
+    opt = optim.SGD([p], lr=0.1)
+    return optim.lr_scheduler.StepLR(opt, 2)
+
+
+@pytest.mark.parametrize("bad,err", [(None, TypeError), ([1], TypeError), ({"foo": 1}, ValueError),
+                                     ({"last_epoch": "three"}, TypeError)])
+def test_scheduler_load_state_dict_checked_and_atomic(bad, err):  # sched.load_state_dict.*
+    s = _sched()
+    s.step()
+    before = dict(s.state_dict())
+    with pytest.raises(err, match="load_state_dict"):
+        s.load_state_dict(bad)
+    assert s.state_dict() == before
+
+
+def test_scheduler_state_dict_round_trip_still_works():
+    s = _sched()
+    s.step()
+    s.step()
+    t = _sched()
+    t.load_state_dict(s.state_dict())
+    assert t.last_epoch == s.last_epoch and t.get_last_lr() == s.get_last_lr()
+
+
+def test_multisteplr_negative_milestone_raises():  # sched.MultiStepLR.neg (differed from torch)
+    p = nn.Parameter(np.array([1.0]))
+    with pytest.raises(ValueError, match="milestones"):
+        optim.lr_scheduler.MultiStepLR(optim.SGD([p], lr=0.1), milestones=[-1, 2])
+
+
+def test_plateau_metric_must_be_a_number():  # sched.Plateau.metric_none
+    p = nn.Parameter(np.array([1.0]))
+    s = optim.lr_scheduler.ReduceLROnPlateau(optim.SGD([p], lr=0.1))
+    with pytest.raises(TypeError, match="metrics must be a number"):
+        s.step(None)
+    s.step(nnlearn.tensor(0.5))  # a 0-d tensor is a number
+    assert s.best == 0.5
+
+
+# ---------------------------------------------------------------- experiment, metrics
+def test_run_seeds_refuses_string_metrics():  # experiment.run_seeds.returns_str_metric
+    from nnlearn.experiment import run_seeds
+    with pytest.raises(TypeError, match="string"):
+        run_seeds(lambda s: {"val_loss": "0.5"}, seeds=[0, 1], n_jobs=1)
+
+
+def test_bootstrap_needs_resamples():  # experiment.bootstrap_resamples0
+    from nnlearn.experiment import bootstrap_difference
+    with pytest.raises(ValueError, match="resamples"):
+        bootstrap_difference([1.0, 2.0], [1.0, 3.0], resamples=0)
+
+
+@pytest.mark.parametrize("name", ["accuracy", "mse", "mae"])
+def test_metrics_of_an_empty_batch_raise(name):  # train.accuracy_empty
+    from nnlearn.train import metrics
+    with pytest.raises(ValueError, match="empty batch"):
+        getattr(metrics, name)(np.ones((0, 2)), np.ones(0) if name == "accuracy" else np.ones((0, 2)))
+    assert metrics.accuracy([[2.0, 1.0], [0.0, 3.0]], [0, 0]) == 0.5
+
+
+def test_split_that_rounds_to_an_empty_part_raises():  # data.split_tiny
+    from nnlearn.data import train_val_test_split
+    X, y = np.ones((2, 2)), np.array([0, 1])
+    with pytest.raises(ValueError, match="rounds to 0 samples"):
+        train_val_test_split(X, y)
+    s = train_val_test_split(np.ones((10, 2)), np.arange(10) % 2, val_size=0.2, test_size=0.2)
+    assert [len(part[0]) for part in s] == [6, 2, 2]
+
+
+# ---------------------------------------------------------------- viz and widgets
+def test_viz_refuses_bad_arguments():  # viz.* probe cases
+    import matplotlib
+    matplotlib.use("Agg")
+    from nnlearn import viz
+    from nnlearn.train import History
+    h = History()
+    h.append(1, {"loss": 1.0})
+    with pytest.raises(KeyError, match="no metric 'acc'"):
+        viz.learning_curves(h, metrics=["acc"])
+    with pytest.raises(ValueError, match="steps"):
+        viz.optimizer_path(lambda p: p, (1.0, 1.0), steps=-1)
+    with pytest.raises(ValueError, match="num_classes=2"):
+        viz.confusion_counts(np.array([3]), np.array([0]), num_classes=2)
+    with pytest.raises(ValueError, match="no rows"):
+        viz.decision_boundary(nn.Linear(2, 2), np.ones((0, 2)), np.zeros(0, int))
+    with pytest.raises(ValueError, match="resolution"):
+        viz.decision_boundary(nn.Linear(2, 2), np.ones((5, 2)), np.zeros(5, int), resolution=0)
+    with pytest.raises(ValueError, match="NaN"):
+        viz.decision_boundary(nn.Linear(2, 2), np.full((5, 2), np.nan), np.zeros(5, int))
+    with pytest.raises(ValueError, match="bins"):
+        viz.histogram_lines([np.ones(3)], bins=0)
+    centres, fr = viz.histogram_lines([np.array([0.0, 1.0, np.nan])], bins=2)
+    np.testing.assert_allclose(centres, [0.25, 0.75])
+    np.testing.assert_allclose(fr[0], [1 / 3, 1 / 3])
+
+
+def test_widgets_refuse_bad_arguments():  # widgets.* probe cases
+    from nnlearn import widgets
+    with pytest.raises(ValueError, match="start"):
+        widgets.optimizer_widget(start=(1.0,))
+    with pytest.raises(ValueError, match="width"):
+        widgets.initialization_widget(width=-1)
+    with pytest.raises(ValueError, match="steps"):
+        widgets.regularization_widget(steps=-1)
+
+
+# ---------------------------------------------------------------- nn, functional, save, data, backend
+def test_functional_argument_checks():  # functional.linear_bias_shape, softmax_dim, softplus_beta0
+    import nnlearn.nn.functional as F
+    with pytest.raises(ValueError, match="bias of shape"):
+        F.linear(nnlearn.ones(2, 3), nnlearn.ones(4, 3), nnlearn.ones(5))
+    with pytest.raises(IndexError):
+        torch.nn.functional.softmax(torch.ones(2, 3), dim=4)
+    with pytest.raises(IndexError, match="out of range"):
+        F.softmax(nnlearn.ones(2, 3), dim=4)
+    with pytest.raises(ValueError, match="beta"):
+        F.softplus(nnlearn.ones(2), beta=0.0)
+    np.testing.assert_allclose(F.softmax(nnlearn.tensor([[0.0, 0.0]]), dim=-1).numpy(), [[0.5, 0.5]])
+
+
+def test_module_registration_checks_like_torch():  # nn.register_param_dot, nn.add_module_bad
+    with pytest.raises(KeyError):
+        torch.nn.Module().register_parameter("a.b", torch.nn.Parameter(torch.ones(2)))
+    with pytest.raises(KeyError, match="contain"):
+        nn.Module().register_parameter("a.b", nn.Parameter(nnlearn.ones(2)))
+    with pytest.raises(TypeError, match="not a Module"):
+        nn.Module().add_module("x", 3)
+    m = nn.Module()
+    m.add_module("lin", nn.Linear(1, 1))
+    assert list(dict(m.named_parameters())) == ["lin.weight", "lin.bias"]
+
+
+def test_save_checks_its_file_and_cycles(tmp_path):  # io.save.none_path, io.save.recursive
+    with pytest.raises(TypeError, match="file path"):
+        nnlearn.save({"a": 1}, None)
+    rec = [1.0]
+    rec.append(rec)
+    with pytest.raises(ValueError, match="contains itself"):
+        nnlearn.save(rec, tmp_path / "x.pt")
+    nnlearn.save({"a": [1, 2.0]}, tmp_path / "ok.pt")
+    assert nnlearn.load(tmp_path / "ok.pt") == {"a": [1, 2.0]}
+
+
+def test_default_collate_refuses_ragged_and_mixed_batches():  # utils_data.dl_*_collate
+    from nnlearn.utils.data import DataLoader
+    with pytest.raises(RuntimeError, match="equal size"):
+        list(DataLoader([nnlearn.ones(2), nnlearn.ones(3)], batch_size=2))
+    with pytest.raises(TypeError, match="one kind"):
+        list(DataLoader([nnlearn.ones(2), "a"], batch_size=2))
+    (b,) = list(DataLoader([nnlearn.ones(2), nnlearn.zeros(2)], batch_size=2))
+    assert b.tolist() == [[1.0, 1.0], [0.0, 0.0]]
+
+
+def test_backend_setting_checks():  # backend.dtype_none, backend.seed_neg
+    with pytest.raises(TypeError):
+        torch.set_default_dtype(None)
+    with pytest.raises(TypeError, match="not None"):
+        nnlearn.set_default_dtype(None)
+    assert str(nnlearn.get_default_dtype()) == "float64"
+    torch.manual_seed(-1)  # torch accepts negative seeds, and so does nnlearn now
+    a = nnlearn.manual_seed(-1) and nnlearn.randn(3).tolist()
+    b = nnlearn.manual_seed(2 ** 64 - 1) and nnlearn.randn(3).tolist()
+    assert a == b
+
+
+def test_optimizer_params_none_is_a_clear_error():  # optim.params.none
+    with pytest.raises(TypeError, match="iterable of Parameters"):
+        optim.SGD(None, lr=0.1)

@@ -94,6 +94,8 @@ def softplus(input, beta: float = 1.0) -> Tensor:
     r""":math:`\frac1\beta\ln(1 + e^{\beta x})` (see :meth:`Tensor.softplus`;
     exact everywhere, where PyTorch switches to :math:`x` above a threshold)."""
     x = _tensor(input)
+    if beta == 0:
+        raise ValueError("softplus: beta must be nonzero (the function is ln(1 + e^(beta x)) / beta)")
     return x.softplus() if beta == 1 else (x * beta).softplus() * (1.0 / beta)
 
 

@@ -116,6 +116,11 @@ class Optimizer:
                 f"example model.parameters()) or of dicts, got a single "
                 f"{type(params).__name__}. Wrap it in a list: [p]."
             )
+        if params is None or isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of Parameters (for example "
+                f"model.parameters()) or of dicts, got {type(params).__name__} {params!r}."
+            )
         groups = list(params)
         if len(groups) == 0:
             raise ValueError(
