@@ -2001,6 +2001,8 @@ class Tensor:
         """Merge dimensions ``start_dim`` to ``end_dim`` into one (as PyTorch)."""
         shape = self.shape
         if not shape:
+            _normalize_dim(start_dim, 0, "flatten")  # a 0-d tensor has dims -1 and 0 only
+            _normalize_dim(end_dim, 0, "flatten")
             return self.reshape(1)
         s = _normalize_dim(start_dim, len(shape), "flatten")
         e = _normalize_dim(end_dim, len(shape), "flatten")

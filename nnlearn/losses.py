@@ -168,6 +168,11 @@ def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
             f"{float(xp.min(p)):.4g} to {float(xp.max(p)):.4g}. If these are raw scores "
             "(logits), use binary_cross_entropy_with_logits, which applies the sigmoid itself."
         )
+    if t.dtype != p.dtype and not target.requires_grad:  # 0/1 labels of any dtype (bool too)
+        t = xp.astype(t, p.dtype)
+    if math.prod(t.shape) and (bool(xp.any(t < 0)) or bool(xp.any(t > 1))):
+        raise ValueError(f"{op}: all elements of target should be between 0 and 1, got values from "
+                         f"{float(xp.min(t)):.4g} to {float(xp.max(t)):.4g}")
     log_p, log_q = _clamped_log(p, xp), _clamped_log(1 - p, xp)
     losses = -(t * log_p + (1 - t) * log_q)
     ri, rt = input.requires_grad, target.requires_grad

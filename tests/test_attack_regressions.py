@@ -382,3 +382,34 @@ def test_backend_setting_checks():  # backend.dtype_none, backend.seed_neg
 def test_optimizer_params_none_is_a_clear_error():  # optim.params.none
     with pytest.raises(TypeError, match="iterable of Parameters"):
         optim.SGD(None, lr=0.1)
+
+
+def test_flatten_module_on_0d_raises_like_torch():  # nn.flatten_0d
+    with pytest.raises(IndexError):
+        torch.nn.Flatten()(torch.tensor(1.0))
+    with pytest.raises(IndexError, match="out of range"):
+        nn.Flatten()(nnlearn.tensor(1.0))
+    assert nnlearn.tensor(1.0).flatten().shape == torch.tensor(1.0).flatten().shape == (1,)
+
+
+def test_one_hot_of_empty_needs_num_classes():  # functional.one_hot_empty_auto
+    import nnlearn.nn.functional as F
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.one_hot(torch.tensor([], dtype=torch.int64))
+    with pytest.raises(RuntimeError, match="num_classes"):
+        F.one_hot(nnlearn.tensor([], dtype=nnlearn.int64))
+    assert F.one_hot(nnlearn.tensor([], dtype=nnlearn.int64), 3).shape == (0, 3)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_bce_targets_checked_and_bool_targets_work(backend):  # loss.bce_t_2, loss.bce_t_bool.torch
+    from nnlearn import losses
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.binary_cross_entropy(torch.tensor([0.5]), torch.tensor([2.0]))
+    ref = torch.nn.functional.binary_cross_entropy(torch.tensor([0.5, 0.2], dtype=torch.float64),
+                                                   torch.tensor([1.0, 0.0], dtype=torch.float64))
+    with nnlearn.backend.use(backend):
+        with pytest.raises(ValueError, match="between 0 and 1"):
+            losses.binary_cross_entropy(nnlearn.tensor([0.5]), nnlearn.tensor([2.0]))
+        got = losses.binary_cross_entropy(nnlearn.tensor([0.5, 0.2]), nnlearn.tensor([True, False]))
+    np.testing.assert_allclose(float(got.item()), float(ref), rtol=1e-12)

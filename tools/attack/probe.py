@@ -149,8 +149,8 @@ FOREIGN_OK = ("positional argument", "unexpected keyword argument", "required po
               "Is a directory")
 OBSCURE_PATTERNS = ("operands could not be broadcast", "object is not subscriptable",
                     "has no len()", "object is not iterable", "not supported between instances",
-                    "unsupported operand type", "list index out of range", "NoneType",
-                    "index out of range in self", "can't multiply sequence",
+                    "unsupported operand type", "list index out of range",
+                    "can't multiply sequence",
                     "tuple index out of range",
                     "object cannot be interpreted as an integer")
 
