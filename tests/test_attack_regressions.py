@@ -413,3 +413,24 @@ def test_bce_targets_checked_and_bool_targets_work(backend):  # loss.bce_t_2, lo
             losses.binary_cross_entropy(nnlearn.tensor([0.5]), nnlearn.tensor([2.0]))
         got = losses.binary_cross_entropy(nnlearn.tensor([0.5, 0.2]), nnlearn.tensor([True, False]))
     np.testing.assert_allclose(float(got.item()), float(ref), rtol=1e-12)
+
+
+def test_autodiff_modes_argument_checks():  # autodiff.modes.vjp_bad, jac_fwd_str, graph_size_bad
+    from nnlearn import autodiff
+    with pytest.raises(TypeError, match="seed"):
+        autodiff.vjp(lambda a: a * 2, [1.0], "x")
+    with pytest.raises(TypeError, match="inputs must be a sequence of numbers"):
+        autodiff.jacobian_forward(lambda a: a * 2, ["a"])
+    with pytest.raises(TypeError, match="f must be a function"):
+        autodiff.graph_size(None, [1.0])
+    assert autodiff.vjp(lambda a, b: a * b, [2.0, 3.0], 1.0).values == [3.0, 2.0]
+
+
+def test_gradient_norms_refuses_empty_and_unreadable():  # viz.gradient_norms_empty, _str
+    import matplotlib
+    matplotlib.use("Agg")
+    from nnlearn import viz
+    with pytest.raises(ValueError, match="empty"):
+        viz.gradient_norms({})
+    with pytest.raises(TypeError, match="cannot read norms"):
+        viz.gradient_norms("abc")

@@ -195,11 +195,19 @@ def _norm_source(norms, layer_names):
     if isinstance(norms, LayerStats):
         return "layer", {None: norms.weight_grad_norms()}, layer_names or norms.names, None
     if isinstance(norms, dict):
+        if not norms:
+            raise ValueError("gradient_norms: the dict of norms is empty; give {label: per-layer norms}")
         curves = {}
         for k, v in norms.items():
             curves[k] = v.weight_grad_norms() if isinstance(v, LayerStats) else as_numpy(v).ravel()
         return "layer", curves, layer_names, None
-    v = as_numpy(norms)
+    try:
+        v = as_numpy(norms)
+    except (TypeError, ValueError):
+        raise TypeError(f"gradient_norms: cannot read norms from a {type(norms).__name__}; give a "
+                        "GradientNormRecorder, LayerStats, an array or a dict of them") from None
+    if v.size == 0:
+        raise ValueError("gradient_norms: no norms to plot (an empty array)")
     if v.ndim == 1:
         return "layer", {None: v}, layer_names, None
     if v.ndim == 2:
