@@ -24,7 +24,7 @@ from nnlearn import Tensor, optim
 def test_negative_sizes_raise_like_torch(make):  # create.zeros.neg, create.randperm_neg
     with pytest.raises(RuntimeError):
         make(torch)
-    with pytest.raises(ValueError, match="negative|>= 0"):
+    with pytest.raises(ValueError, match=r"negative dimension -\d|must be >= 0"):  # not numpy's words
         make(nnlearn)
 
 
@@ -32,7 +32,7 @@ def test_negative_sizes_raise_like_torch(make):  # create.zeros.neg, create.rand
 def test_arange_refuses_what_torch_refuses(args):  # create.arange_*
     with pytest.raises(RuntimeError):
         torch.arange(*args)
-    with pytest.raises(ValueError, match="arange"):
+    with pytest.raises(ValueError, match="arange: (step must be nonzero|upper bound|end must be finite)"):
         nnlearn.arange(*args)
 
 
