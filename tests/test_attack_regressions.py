@@ -434,3 +434,15 @@ def test_gradient_norms_refuses_empty_and_unreadable():  # viz.gradient_norms_em
         viz.gradient_norms({})
     with pytest.raises(TypeError, match="cannot read norms"):
         viz.gradient_norms("abc")
+
+
+def test_optimizer_load_state_dict_refuses_a_none_buffer():  # optim.load_state_dict.buffer_none
+    p, opt = _adam()
+    sd = opt.state_dict()
+    sd["state"][0]["exp_avg_sq"] = None
+    with pytest.raises(ValueError, match="exp_avg_sq"):
+        opt.load_state_dict(sd)
+    assert opt.state_dict()["state"][0]["exp_avg_sq"] is not None
+    q = nn.Parameter(np.array([1.0]))  # SGD's momentum_buffer may be None, as in torch
+    sgd = optim.SGD([q], lr=0.1, momentum=0.9)
+    sgd.load_state_dict({"state": {0: {"momentum_buffer": None}}, "param_groups": sgd.state_dict()["param_groups"]})

@@ -307,6 +307,10 @@ class Optimizer:
             if not isinstance(s, Mapping):
                 raise ValueError(f"state of parameter {idx} must be a dict, got {type(s).__name__}.")
             p = params[idx]
+            missing = [name for name, v in s.items() if v is None and name != "momentum_buffer"]
+            if missing:  # SGD's momentum_buffer is None before its first step, as in torch
+                raise ValueError(f"state of parameter {idx}: {missing[0]!r} is None; a saved "
+                                 "optimizer state holds numbers or arrays there.")
             new_state[p] = {name: _state_entry(v, p, idx, name)
                             for name, v in s.items() if v is not None}
         new_groups = []
