@@ -114,3 +114,35 @@ def test_top_sigmoid_layer_saturates_towards_zero_b8():
         assert m.shape == (11, 4) and np.all(np.abs(m[0] - 0.5) < 0.02)
         assert m[-1, 3] < 0.2 and np.all(np.diff(m[:, 3]) < 0)      # falls every epoch
         assert m[:, :3].min() > 0.45
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_zero_start_output_biases_move_under_adam_but_loss_stays_ln3_rev56_1(name):
+    """rev56 R56-1: from zeros the output biases' gradient is 0 only in exact arithmetic;
+    Adam turns its rounding residue into real steps, so the biases do *not* stay at 0
+    (the old text said they did), while every weight stays exactly 0 and the loss ends
+    at ln 3 (softmax ignores the common shift)."""
+    X, y = data.spirals(n=300, classes=3, seed=0)
+    assert np.all(np.bincount(y) == 100)           # balanced: the exact gradient is 0
+    with backend.use(name):
+        models, _ = ie.symmetry_runs(X, y, {"zeros": "zeros"}, steps=1000, lr=0.05)
+        model = models["zeros"]
+        b2 = np.asarray(model[2].bias)
+        loss = losses.cross_entropy(model(nnlearn.tensor(X)), nnlearn.tensor(y)).item()
+        # the step-0 gradient of the output biases: zero to rounding, not exactly zero
+        nnlearn.manual_seed(0)
+        fresh = ie.mlp([2, 16, 3], "tanh", init="zeros")
+        losses.cross_entropy(fresh(nnlearn.tensor(X)), nnlearn.tensor(y)).backward()
+        g0 = np.asarray(fresh[2].bias.grad)
+    assert not np.any(np.asarray(model[0].weight)) and not np.any(np.asarray(model[2].weight))
+    assert np.abs(g0).max() < 1e-15
+    assert np.ptp(b2) < 1e-2 and np.abs(b2).max() < 0.05
+    assert abs(loss - math.log(3)) < 1e-6
+    # the mechanism: for |g| far below eps, Adam's first step is (lr/eps)·g, an effective
+    # learning rate of 5e6 (SGD's would be 0.05): far beyond the stability limit of the
+    # biases' curvature (about 1/3), so the residue grows until the steps reach size lr
+    p = nnlearn.nn.Parameter(nnlearn.tensor(np.zeros(1)))
+    opt = nnlearn.optim.Adam([p], lr=0.05)
+    (p * 1e-13).sum().backward()
+    opt.step()
+    assert abs(float(np.asarray(p)[0])) == pytest.approx(0.05 * 1e-13 / (1e-13 + 1e-8), rel=1e-6)

@@ -6,13 +6,15 @@ Each reference is computed from the formula the chapter derives, not typed in.
 import functools
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
+from .. import backend
 from ..data import one_hot
 from ..nn.init import calculate_gain
 from .core import (ArrayExercise, ChoiceExercise, FunctionExercise, Mistake, NumberExercise,
-                   TableExercise)
+                   TableExercise, _is_array)
 
 # ---------------------------------------------------------------------------
 # 5.1: He's standard deviation for a Linear(512 → 256) followed by a ReLU
@@ -58,12 +60,29 @@ def _inputs_5_4(rng):
 COLOURS_5_6 = np.array([2, 0, 3, 1, 2])
 K_5_6 = 4
 
+
+@dataclass(kw_only=True)
+class IndicatorArrayExercise(ArrayExercise):
+    """An array exercise whose entries are 0 or 1, so that a boolean array (True for 1), the
+    natural result of ``colours[:, None] == np.arange(4)``, is an answer like a 0/1 array."""
+
+    def judge(self, answer):
+        if _is_array(answer) or isinstance(answer, (list, tuple)):
+            try:
+                a = np.asarray(backend.to_numpy(answer) if _is_array(answer) else answer)
+            except Exception:  # noqa: BLE001 - ragged or odd input: the base class explains it
+                a = None
+            if a is not None and a.dtype == bool:
+                answer = a.astype(float)
+        return super().judge(answer)
+
 # ---------------------------------------------------------------------------
 # 5.7: distinct_rows(W, tol), the symmetry check
 # ---------------------------------------------------------------------------
 
 def distinct_rows(W, tol):
-    """Rows that differ by more than ``tol`` (in some entry) from every earlier row."""
+    """The number of rows kept by a walk through ``W``: a row is kept (a new unit) when it
+    differs by more than ``tol``, in some entry, from every row kept before it."""
     kept = []
     for row in np.asarray(W, dtype=float):
         if not any(np.abs(row - k).max() <= tol for k in kept):
@@ -286,7 +305,7 @@ EXERCISES = [
         ],
         solution='answer_5_5 = "a"',
     ),
-    ArrayExercise(
+    IndicatorArrayExercise(
         id="5.6",
         title="one-hot code of colours = [2, 0, 3, 1, 2] with 4 values",
         reference=lambda: one_hot(COLOURS_5_6, num_classes=K_5_6),

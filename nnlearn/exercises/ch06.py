@@ -272,6 +272,11 @@ EXERCISES = [
             Mistake(abs(_W0) / _ETA, "The gradient of λ|w| is λ·sign(w): the step is η·λ, not η."),
             Mistake(2 * abs(_W0) / (_ETA * _LAM7), "Twice too many: the gradient of λ|w| is "
                     "λ·sign(w), without a factor ½."),
+            Mistake(abs(_W0) / (_ETA * _LAM7) + 1,
+                    "One step too many: after t steps the weight is 0.5 − t·η·λ; count the steps "
+                    "that take it from 0.5 to 0, not the values it passes through."),
+            Mistake(abs(_W0) / (_ETA * _LAM7) - 1,
+                    "One step too few: after t steps the weight is 0.5 − t·η·λ; at which t is it 0?"),
             Mistake(math.log(2) / -math.log(1 - _ETA * _LAM7),
                     "That is the L2 half-life: under L1 the step does not shrink with the weight."),
         ],
