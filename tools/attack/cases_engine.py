@@ -1594,7 +1594,7 @@ def _torch_label():
 
 
 for bn, fn in BK.items():
-    exp = "either" if bn in ("seed_huge", "raw_torch_in_numpy", "to_numpy_rg") else "error"
+    exp = "either" if bn in ("seed_huge", "seed_neg", "raw_torch_in_numpy", "to_numpy_rg") else "error"
     case(f"backend.{bn}", "backend", fn, exp)
 
 

@@ -97,6 +97,7 @@ DEPARTURES = {
     "ops.add_list": "lists combine with tensors, as with numpy arrays",
     "ops.numel_list": "numel accepts array-likes",
     "ops.index_step_neg": "negative slice steps work on the numpy backend, as in numpy",
+    "utils_data.td_list": "TensorDataset converts array-likes to Tensors",
     "nn.register_buffer_bad": "register_buffer converts array-likes to a Tensor (documented)",
     "nn.linear_int_input": "integer input is promoted to the weight's float dtype",
     "nn.linear_list_input": "modules accept array-likes and convert them",
@@ -233,6 +234,8 @@ def _classify_exception(c: Case, e: BaseException):
     if c.errors and isinstance(e, c.errors):
         return "OK", msg, where
     text = str(e)
+    if os.path.dirname(_origin(e.__traceback__)[0]) == os.path.dirname(HERE):
+        return "OK", "the learner's own exception, passed through: " + msg, where
     if isinstance(e, OBSCURE_TYPES) and not (deliberate and len(text) > 30):
         return "OBSCURE", msg, where
     if any(p in text for p in OBSCURE_PATTERNS):
