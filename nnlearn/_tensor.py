@@ -221,6 +221,9 @@ def _normalize_axes(axis, ndim: int, op: str) -> tuple:
                 f"of type {type(axis).__name__}"
             )
         out.append(_normalize_dim(a, ndim, op))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: a dim appears more than once in {axis!r} (PyTorch: \"dim appears "
+                         "multiple times in the list of dims\")")
     return tuple(sorted(set(out)))
 
 
@@ -900,6 +903,11 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
+    def __iter__(self):
+        if not self._data.shape:  # else Python would iterate by indexing and stop at once
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set ``requires_grad`` in place (checked: floats only, leaves only)
         and return self."""
@@ -1358,7 +1366,7 @@ class Tensor:
     def __truediv__(self, other) -> "Tensor":
         if isinstance(other, _HOST_SCALAR):
             other = _py_scalar(other)
-        if isinstance(other, (int, float)):
+        if isinstance(other, (int, float)) and other != 0:  # x / 0.0 is inf or nan, as in torch
             return self._as_float() * (1.0 / other)
         other = self._coerce(other, "divide (/)")
         fa, fb = _floating(self._data.dtype), _floating(other._data.dtype)
@@ -1988,6 +1996,9 @@ class Tensor:
         axis, keepdims = _axis_alias(axis, dim, keepdims, keepdim, "argmax")
         if axis is not None:
             axis = _normalize_dim(axis, self._data.ndim, "argmax")
+        if 0 in tuple(self._data.shape) and (axis is None or self._data.shape[axis] == 0):
+            raise ValueError(f"argmax: the tensor of shape {_shape(self._data)} is empty"
+                             f"{'' if axis is None else f' along dim {axis}'}, so it has no maximum")
         data = self.xp.argmax(self._data, axis=axis, keepdims=keepdims)
         return _result(data, self.backend, self.xp, "argmax", (), False)
 
@@ -1996,6 +2007,9 @@ class Tensor:
         axis, keepdims = _axis_alias(axis, dim, keepdims, keepdim, "argmin")
         if axis is not None:
             axis = _normalize_dim(axis, self._data.ndim, "argmin")
+        if 0 in tuple(self._data.shape) and (axis is None or self._data.shape[axis] == 0):
+            raise ValueError(f"argmin: the tensor of shape {_shape(self._data)} is empty"
+                             f"{'' if axis is None else f' along dim {axis}'}, so it has no minimum")
         data = self.xp.argmin(self._data, axis=axis, keepdims=keepdims)
         return _result(data, self.backend, self.xp, "argmin", (), False)
 
@@ -2030,6 +2044,9 @@ class Tensor:
     def reshape(self, *shape) -> "Tensor":
         """The same values in a new shape (``-1`` infers one dimension)."""
         shape = _sizes(shape, "reshape")
+        if any(n < -1 for n in shape) or list(shape).count(-1) > 1:
+            raise ValueError(f"reshape: invalid shape {tuple(shape)}: sizes must be >= 0, and only "
+                             "one of them may be -1 (inferred)")
         x = self._data
         try:
             data = x.reshape(shape)
@@ -2065,6 +2082,8 @@ class Tensor:
         """Merge dimensions ``start_dim`` to ``end_dim`` into one (as PyTorch)."""
         shape = self.shape
         if not shape:
+            _normalize_dim(start_dim, 0, "flatten")  # a 0-d tensor has dims -1 and 0 only
+            _normalize_dim(end_dim, 0, "flatten")
             return self.reshape(1)
         s = _normalize_dim(start_dim, len(shape), "flatten")
         e = _normalize_dim(end_dim, len(shape), "flatten")
@@ -2592,6 +2611,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {_shape(x)} does not match weight of shape "
             f"{_shape(W)}: expected input of shape (*, {W.shape[1]})"
         )
+    if bias is not None and tuple(getattr(bias, "shape", ())) not in ((W.shape[0],), (), (1,)):
+        raise ValueError(f"linear: bias of shape {tuple(bias.shape)} does not match weight of shape "
+                         f"{_shape(W)}: expected a bias of shape ({W.shape[0]},)")
     if input.backend is not weight.backend:
         weight._coerce(input, "linear")
     if x.dtype != W.dtype:
@@ -2702,8 +2724,18 @@ def where(condition, input, other) -> Tensor:
         first = Tensor(input)
     a, b = _as_tensor(input, first), _as_tensor(other, first)
     cond = condition._data if isinstance(condition, Tensor) else first.backend.asarray(condition)
+    import numpy as _np
+
     xp = first.xp
     x, y = a._data, b._data
+    try:
+        _np.broadcast_shapes(tuple(cond.shape), tuple(x.shape), tuple(y.shape))
+    except ValueError:
+        raise ValueError(f"where: condition of shape {tuple(cond.shape)}, input of shape "
+                         f"{tuple(x.shape)} and other of shape {tuple(y.shape)} cannot be "
+                         "broadcast to one shape") from None
+    if cond.dtype != xp.bool:  # a number is true where nonzero, on every backend (as NumPy)
+        cond = cond != 0
     if x.dtype != y.dtype:
         x, y = _align(x, y, xp)
     data = xp.where(cond, x, y)

@@ -134,7 +134,16 @@ class Backend:
                 data = to_numpy(data)
             else:
                 _check_python_data(data)
-                data = np.asarray(data)
+                try:
+                    data = np.asarray(data)
+                except ValueError as e:
+                    if "inhomogeneous" not in str(e):
+                        raise
+                    raise ValueError(
+                        "cannot make a tensor from nested lists of different lengths (a ragged "
+                        f"list, or a list that contains itself): NumPy says {e} Give every row "
+                        "the same length."
+                    ) from None
                 from_python, copy = True, None  # a new array already
         kind = data.dtype.kind
         if kind not in "biuf":
@@ -374,6 +383,8 @@ def set_default_dtype(dtype: str) -> None:
     Note: nnlearn defaults to float64 so that finite-difference gradient checks
     are accurate; PyTorch defaults to float32.
     """
+    if dtype is None:
+        raise TypeError("set_default_dtype: dtype must be nnlearn.float32 or nnlearn.float64, not None")
     name = _dtype_name(dtype)
     if name not in ("float32", "float64"):
         raise ValueError(f"default dtype must be 'float32' or 'float64', got {dtype!r}")
@@ -677,7 +688,10 @@ def manual_seed(seed: int) -> np.random.Generator:
     """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"seed must be an integer, got {seed!r}")
-    _rng["gen"] = np.random.default_rng(int(seed))
+    seed = int(seed)
+    if seed < 0:  # as torch: a negative seed is read as its 64-bit two's complement
+        seed += 2 ** 64
+    _rng["gen"] = np.random.default_rng(seed)
     return _rng["gen"]
 
 

@@ -45,6 +45,58 @@ __all__ = [
 ]
 
 
+def _size(size, op: str, kw=None) -> tuple:
+    """Sizes (positional, or ``size=``) as a tuple of non-negative ints (torch: "negative dimension")."""
+    sizes = _sizes(size, op, kw)
+    for n in sizes:
+        if n < 0:
+            raise ValueError(f"{op}: trying to create a tensor with negative dimension {n}: "
+                             f"{list(sizes)}; sizes must be >= 0")
+    return sizes
+
+
+def _count(n, name: str, op: str) -> int:
+    """A non-negative int argument (a length, a number of rows)."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, (bool, np.bool_)):
+        raise TypeError(f"{op}: {name} must be an int, got {type(n).__name__} {n!r}")
+    if n < 0:
+        raise ValueError(f"{op}: {name} must be >= 0, got {n}")
+    return int(n)
+
+
+def _float_dtype(dtype, op: str) -> None:
+    """Random floats cannot be drawn in an integer dtype (torch: "not implemented for 'Long'")."""
+    if dtype is not None and not _backend.dtype_of(dtype).is_floating_point:
+        raise TypeError(f"{op}: dtype must be a floating-point dtype, got {dtype}; "
+                        "draw floats and round them, or use randint for integers")
+
+
+def _check_int_cast(data, dtype, op: str) -> None:
+    """Converting to an integer dtype must not wrap around or turn NaN into a number
+    (torch: "value cannot be converted to type int64 without overflow")."""
+    if dtype is None:
+        return
+    target = _backend.dtype_of(dtype)
+    if target.is_floating_point or target.name == "bool":
+        return
+    try:
+        src = np.asarray(data if isinstance(data, np.ndarray) or not hasattr(data, "shape")
+                         else _backend.to_numpy(data))
+    except Exception:  # noqa: BLE001 - the conversion itself reports odd data
+        return
+    if src.dtype.kind not in "biuf" or src.size == 0:
+        return
+    info = np.iinfo(target.name)
+    bad = ~np.isfinite(src) if src.dtype.kind == "f" else np.zeros(src.shape, bool)
+    with np.errstate(invalid="ignore"):
+        bad |= (src < info.min) | (src > info.max)
+    if bad.any():
+        v = src[bad].flat[0]
+        raise ValueError(f"{op}: value {v.item()} cannot be converted to type {target.name} without "
+                         f"overflow (its range is {info.min} to {info.max}; NaN and inf have no "
+                         "integer value)")
+
+
 def _finish(arr, b, requires_grad: bool) -> Tensor:
     out = _result(arr, b, b.xp, "", (), False)
     if requires_grad:
@@ -74,6 +126,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     if isinstance(data, Tensor):
         data = data._data
     b = _backend.backend_for_device(device)
+    _check_int_cast(data, dtype, "tensor")
     arr = b.asarray(data, _backend_dtype(dtype, b), copy=True)
     return _finish(arr, b, requires_grad)
 
@@ -108,12 +161,12 @@ def from_numpy(ndarray) -> Tensor:
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
     """A tensor of zeros of shape ``size`` (default float dtype)."""
-    return _host_to(np.zeros(_sizes(size, "zeros", kw)), dtype, device, requires_grad)
+    return _host_to(np.zeros(_size(size, "zeros", kw)), dtype, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
     """A tensor of ones of shape ``size`` (default float dtype)."""
-    return _host_to(np.ones(_sizes(size, "ones", kw)), dtype, device, requires_grad)
+    return _host_to(np.ones(_size(size, "ones", kw)), dtype, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
@@ -126,7 +179,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
     """A tensor of shape ``size`` filled with ``fill_value``; its dtype follows
     the value as in PyTorch (a float: the default float dtype; an int: int64;
     a bool: bool) unless ``dtype`` is given."""
-    size = _sizes((size,) if isinstance(size, int) else (size,), "full")
+    size = _size((size,) if isinstance(size, int) else (size,), "full")
     b = _backend.backend_for_device(device)
     default = b.xp.bool if isinstance(fill_value, bool) else \
         b.xp.int64 if isinstance(fill_value, int) else b.dtype
@@ -135,6 +188,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad: bool = False)
 
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """The ``n × m`` identity matrix (``m = n`` by default)."""
+    n = _count(n, "n", "eye")
+    m = n if m is None else _count(m, "m", "eye")
     return _host_to(np.eye(n, n if m is None else m), dtype, device, requires_grad)
 
 
@@ -144,6 +199,18 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad: bool
     float the default float dtype."""
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    for name, v in (("start", start), ("end", end), ("step", step)):
+        if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool):
+            raise TypeError(f"arange: {name} must be a number, got {type(v).__name__} {v!r}")
+        if not np.isfinite(v):
+            raise ValueError(f"arange: {name} must be finite, got {v}")
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: upper bound and lower bound inconsistent with step sign "
+                         f"(start={start}, end={end}, step={step}); for a decreasing range give "
+                         "a negative step")
     values = np.arange(start, end, step)
     b = _backend.backend_for_device(device)
     is_int = all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, step))
@@ -163,12 +230,14 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: boo
 
 def rand(*size, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
     """Uniform random numbers on :math:`[0, 1)` of shape ``size``."""
-    return _host_to(_backend.rng().random(_sizes(size, "rand", kw)), dtype, device, requires_grad)
+    _float_dtype(dtype, "rand")
+    return _host_to(_backend.rng().random(_size(size, "rand", kw)), dtype, device, requires_grad)
 
 
 def randn(*size, dtype=None, device=None, requires_grad: bool = False, **kw) -> Tensor:
     """Standard normal random numbers :math:`\\mathcal{N}(0, 1)` of shape ``size``."""
-    return _host_to(_backend.rng().standard_normal(_sizes(size, "randn", kw)), dtype, device, requires_grad)
+    _float_dtype(dtype, "randn")
+    return _host_to(_backend.rng().standard_normal(_size(size, "randn", kw)), dtype, device, requires_grad)
 
 
 def randint(low, high=None, size=(), dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -176,6 +245,13 @@ def randint(low, high=None, size=(), dtype=None, device=None, requires_grad: boo
     of shape ``size`` (int64)."""
     if high is None or isinstance(high, (tuple, list)):
         low, high, size = 0, low, size if high is None else high
+    for name, v in (("low", low), ("high", high)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise TypeError(f"randint: {name} must be an int, got {type(v).__name__} {v!r}")
+    if low >= high:
+        raise ValueError(f"randint: low must be smaller than high (the range is [low, high)), "
+                         f"got low={low}, high={high}")
+    size = _size(size, "randint")
     b = _backend.backend_for_device(device)
     values = _backend.rng().integers(low, high, size=tuple(size))
     return _host_to(values, dtype, device, requires_grad, b.xp.int64)
@@ -183,6 +259,7 @@ def randint(low, high=None, size=(), dtype=None, device=None, requires_grad: boo
 
 def randperm(n: int, dtype=None, device=None) -> Tensor:
     """A random permutation of ``0..n-1`` (int64)."""
+    n = _count(n, "n", "randperm")
     b = _backend.backend_for_device(device)
     return _host_to(_backend.rng().permutation(n), dtype, device, False, b.xp.int64)
 
@@ -191,6 +268,10 @@ def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, requires_gr
     r"""Normal random numbers :math:`\mathcal{N}(\text{mean}, \text{std}^2)`, as
     ``torch.normal``: ``normal(0, 0.01, size=(2, 1))`` with numbers and a size,
     or ``normal(mean_tensor, std_tensor)`` elementwise (broadcast)."""
+    _float_dtype(dtype, "normal")
+    s_ = np.asarray(std.detach().numpy() if isinstance(std, Tensor) else std, dtype=float)
+    if not (s_ >= 0).all():  # also catches NaN
+        raise ValueError(f"normal expects std >= 0.0, but found std {s_[~(s_ >= 0)].flat[0]}")
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         m = np.asarray(mean, dtype=float)
         s = np.asarray(std, dtype=float)
@@ -199,7 +280,7 @@ def normal(mean=0.0, std=1.0, size=None, *, dtype=None, device=None, requires_gr
         return _host_to(values, dtype or like.dtype, device or like.backend, requires_grad)
     if size is None:
         raise TypeError("normal(mean, std) with numbers needs size=, e.g. normal(0, 1, size=(3,))")
-    size = _sizes((size,) if isinstance(size, int) else (size,), "normal")
+    size = _size((size,) if isinstance(size, int) else (size,), "normal")
     return _host_to(_backend.rng().normal(mean, std, size=size), dtype, device, requires_grad)
 
 

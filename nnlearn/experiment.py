@@ -168,6 +168,10 @@ def bootstrap_difference(a, b, level: float = 0.95, paired: bool = False, resamp
     give the same interval.
     """
     a, b = np.asarray(a, float), np.asarray(b, float)
+    if not isinstance(resamples, int) or isinstance(resamples, bool) or resamples < 1:
+        raise ValueError(f"bootstrap_difference: resamples must be a positive int, got {resamples!r}")
+    if a.size == 0 or b.size == 0:
+        raise ValueError("bootstrap_difference: both samples need at least one value")
     rng = np.random.default_rng(seed)
     if paired:
         if a.shape != b.shape:
@@ -442,6 +446,8 @@ def _metrics_of(out, s):
         )
     metrics = {}
     for k, v in out.items():
+        if isinstance(v, (str, bytes)):  # float("0.5") would pass a string through
+            raise TypeError(f"run_seeds: metric {k!r} of seed {s} is the string {v!r}, not a number")
         try:
             metrics[k] = float(v)
         except (TypeError, ValueError):

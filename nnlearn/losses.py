@@ -168,6 +168,11 @@ def binary_cross_entropy(input, target, reduction: str = "mean") -> Tensor:
             f"{float(xp.min(p)):.4g} to {float(xp.max(p)):.4g}. If these are raw scores "
             "(logits), use binary_cross_entropy_with_logits, which applies the sigmoid itself."
         )
+    if t.dtype != p.dtype and not target.requires_grad:  # 0/1 labels of any dtype (bool too)
+        t = xp.astype(t, p.dtype)
+    if math.prod(t.shape) and (bool(xp.any(t < 0)) or bool(xp.any(t > 1))):
+        raise ValueError(f"{op}: all elements of target should be between 0 and 1, got values from "
+                         f"{float(xp.min(t)):.4g} to {float(xp.max(t)):.4g}")
     log_p, log_q = _clamped_log(p, xp), _clamped_log(1 - p, xp)
     losses = -(t * log_p + (1 - t) * log_q)
     ri, rt = input.requires_grad, target.requires_grad
@@ -239,6 +244,9 @@ def log_softmax(input, axis: int = -1, *, dim: int | None = None) -> Tensor:
     z = input._data
     if z.ndim == 0:
         raise ValueError("log_softmax: input must have at least one dimension")
+    if not isinstance(axis, int) or isinstance(axis, bool) or not -z.ndim <= axis < z.ndim:
+        raise IndexError(f"log_softmax: dim {axis!r} is out of range for an input with {z.ndim} "
+                         f"dimensions (valid: {-z.ndim} to {z.ndim - 1})")
     s = z - xp.max(z, axis=axis, keepdims=True)
     y = s - xp.log(xp.sum(xp.exp(s), axis=axis, keepdims=True))
     out = _result(y, input.backend, xp, "log_softmax", (input,), _grad_enabled() and input.requires_grad)

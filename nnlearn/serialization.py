@@ -85,8 +85,15 @@ def save(obj, f) -> None:
     module docstring); nothing is pickled. The name is used as given (no
     ``.npz`` is appended).
     """
+    if not isinstance(f, (str, os.PathLike)) and not hasattr(f, "write"):
+        raise TypeError(f"nnlearn.save: f must be a file path or a binary file opened for writing, "
+                        f"got {type(f).__name__} {f!r}")
     arrays = []
-    structure = json.dumps({"format": _FORMAT, "object": _encode(obj, arrays)})
+    try:
+        structure = json.dumps({"format": _FORMAT, "object": _encode(obj, arrays)})
+    except RecursionError:
+        raise ValueError("nnlearn.save: the object contains itself (a list or dict inside itself), "
+                         "or is nested too deeply to save") from None
     for a in arrays:
         if a.dtype.kind not in "biufc":
             raise TypeError(f"nnlearn.save: cannot store an array of dtype {a.dtype} (only numbers)")

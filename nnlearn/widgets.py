@@ -351,6 +351,8 @@ def optimizer_widget(start=(2.5, 5.0), steps: int = 100, lr: float = 1.0, moment
     lr = _number(where, "lr", lr, 1e-3, 10 ** 1.5)
     momentum = _number(where, "momentum", momentum, 0.0, 0.99)
     steps = _number(where, "steps", steps, 5, 400, integer=True)
+    if np.shape(start) != (2,):
+        raise ValueError(f"{where}: start must be a pair (phi0, phi1); got {start!r}")
     x, y = gabor_data(n=n, seed=seed)
     surface = gabor_loss_surface(x, y, num=num)
     best = float(np.min(surface.loss))
@@ -475,6 +477,9 @@ def initialization_widget(depth: int = 5, activation: str = "tanh", init: str = 
     activation = _choice(where, "activation", activation, _ACTIVATIONS)
     init = _choice(where, "init", init, _INITS)
     scale = _number(where, "scale", scale, 0.1, 10.0)
+    width = _number(where, "width", width, 1, 4096, integer=True)
+    n = _number(where, "n", n, 1, 1_000_000, integer=True)
+    classes = _number(where, "classes", classes, 1, 1000, integer=True)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, width))
     y = rng.integers(0, classes, size=n)
@@ -536,6 +541,9 @@ def regularization_widget(dropout: float = 0.0, weight_decay: float = 0.0, n: in
     where = "regularization_widget"
     dropout = _number(where, "dropout", dropout, 0.0, 0.7)
     weight_decay = _choice(where, "weight_decay", weight_decay, _L2)
+    steps = _number(where, "steps", steps, 1, 1_000_000, integer=True)
+    hidden = _number(where, "hidden", hidden, 1, 100_000, integer=True)
+    lr = _number(where, "lr", lr, 0.0, float("inf"))
     X, t = sinusoid(n, noise=noise, seed=seed)
     Xv, tv = sinusoid(200, noise=noise, seed=seed + 1)
     cache: dict = {}

@@ -78,9 +78,11 @@ class _Graph:
     (as the forward pass of an autodiff tool stores them)."""
 
     def __init__(self, f: Callable, inputs: Sequence, who: str):
+        if not callable(f):
+            raise TypeError(f"{who}: f must be a function of the inputs, got {type(f).__name__} {f!r}")
         try:
             values = [float(x) for x in inputs]
-        except TypeError:
+        except (TypeError, ValueError):
             raise TypeError(f"{who}: inputs must be a sequence of numbers, e.g. [2.0, 5.0]; "
                             f"got {type(inputs).__name__}") from None
         if not values:
@@ -135,7 +137,11 @@ class _Graph:
         return Sweep([bar.get(id(x), 0.0) for x in self.xs], count)
 
     def check_seed(self, seed, length: int, what: str, who: str) -> list:
-        seed = [float(s) for s in seed]
+        try:
+            seed = [float(s) for s in seed]
+        except (TypeError, ValueError):
+            raise TypeError(f"{who}: the seed {what} must be a sequence of numbers, got "
+                            f"{type(seed).__name__} {seed!r}") from None
         if len(seed) != length:
             raise ValueError(f"{who}: the seed {what} needs {length} entries (one per "
                              f"{'input' if what == 'ẋ' else 'output'}), got {len(seed)}.")

@@ -61,7 +61,11 @@ def _split_count(size, n, name):
             f"{where}: {name} must be a fraction in [0, 1) (or a whole number of samples), "
             f"got {size}."
         )
-    return math.floor(size * n + 0.5)
+    count = math.floor(size * n + 0.5)
+    if size > 0 and count == 0:
+        raise ValueError(f"{where}: {name}={size} of {n} samples rounds to 0 samples, an empty split; "
+                         f"use more data, a larger {name}, or {name}=0 for no such split.")
+    return count
 
 
 def _proportional_counts(class_counts, split_counts):

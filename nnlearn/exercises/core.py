@@ -546,10 +546,28 @@ class Exercise:
         raise NotImplementedError
 
     # -- shared ----------------------------------------------------------
+    #: Whether :meth:`evaluate` bounds the time of :meth:`judge` (reading an odd answer
+    #: object can run the learner's code: ``__float__``, ``__eq__``, ``__len__``, ...).
+    #: A function exercise bounds the learner's calls itself.
+    _bounded_judge = True
+
     def evaluate(self, answer) -> CheckResult:
         """Judge ``answer`` and build the result, without printing or raising."""
         try:
-            status, text, extra = self.judge(answer)
+            if self._bounded_judge and not _plain(answer):
+                # an object of the learner's own class: its __float__, __eq__, ... run
+                # under a time limit. The reference (perhaps a whole experiment) is
+                # computed first, outside it: that time is not the answer's.
+                _resolve(getattr(self, "reference", None))
+                status, text, extra = _call_with_time_limit(lambda: self.judge(answer), _judge_limit())
+            else:
+                status, text, extra = self.judge(answer)
+        except (_TimeUp, _StillRunning):
+            status, extra = "invalid", {}
+            text = (f"reading your answer (a {type(answer).__name__}) did not finish within "
+                    f"{_judge_limit():g} s (does its __float__, "
+                    "__eq__, __len__ or __iter__ loop forever?) — give a plain number, list, array, "
+                    "dict or option")
         except _Pending as p:
             status, text, extra = "pending", (str(p) or _PENDING_TEXT), {}
         except _Invalid as e:
@@ -735,6 +753,32 @@ def _alarm_available() -> bool:
             and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
 
 
+_PLAIN = (int, float, complex, str, bytes, bytearray, bool, type(None), np.ndarray, np.generic)
+
+
+def _plain(answer, depth: int = 0) -> bool:
+    """Whether ``answer`` is made of built-in values only (numbers, strings, arrays, and
+    lists, tuples and dicts of them), whose reading cannot run the learner's code."""
+    if isinstance(answer, _PLAIN) and type(answer).__module__ in ("builtins", "numpy"):
+        return answer.dtype != object if isinstance(answer, np.ndarray) else True
+    if type(answer).__name__ == "Tensor" and type(answer).__module__.startswith(("nnlearn", "torch")):
+        return True
+    if type(answer) in (list, tuple, dict, set, frozenset) and depth < 3:
+        items = list(answer.items()) if isinstance(answer, dict) else answer
+        if len(items) > 1000:
+            return False
+        flat = [v for kv in items for v in kv] if isinstance(answer, dict) else items
+        return all(_plain(v, depth + 1) for v in flat)
+    return False
+
+
+def _judge_limit():
+    """Seconds to read and grade an answer that is not a function (generous: grading
+    may compute the reference; only an answer object that never returns reaches it)."""
+    limit = _time_limit(None)
+    return None if limit is None else 4 * limit
+
+
 def _call_with_time_limit(call, seconds):
     """``call()``, stopped after ``seconds``.
 
@@ -833,6 +877,7 @@ class FunctionExercise(Exercise):
     n: Any = "auto"
     output_names: Sequence[str] = ()
     time_limit: float | None = None
+    _bounded_judge = False  # the learner's calls are bounded one by one, in judge()
 
     def _n(self, args: dict):
         if self.n is None or isinstance(self.n, int):

@@ -94,6 +94,8 @@ def softplus(input, beta: float = 1.0) -> Tensor:
     r""":math:`\frac1\beta\ln(1 + e^{\beta x})` (see :meth:`~nnlearn._tensor.Tensor.softplus`;
     exact everywhere, where PyTorch switches to :math:`x` above a threshold)."""
     x = _tensor(input)
+    if beta == 0:
+        raise ValueError("softplus: beta must be nonzero (the function is ln(1 + e^(beta x)) / beta)")
     return x.softplus() if beta == 1 else (x * beta).softplus() * (1.0 / beta)
 
 
@@ -132,7 +134,10 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     if t.is_floating_point():
         raise RuntimeError("one_hot is only applicable to index tensor (an integer dtype)")
     if num_classes == -1:
-        num_classes = int(xp.max(idx)) + 1 if t.numel() else 0
+        if not t.numel():
+            raise RuntimeError("one_hot: can not infer the number of classes from an empty tensor; "
+                               "pass num_classes")
+        num_classes = int(xp.max(idx)) + 1
     if t.numel() and (int(xp.min(idx)) < 0 or int(xp.max(idx)) >= num_classes):
         raise RuntimeError(f"one_hot: class values must be in [0, {num_classes - 1}]")
     device = {} if getattr(idx, "device", None) is None else {"device": idx.device}

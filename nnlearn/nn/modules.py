@@ -116,6 +116,15 @@ def _check_number(layer: str, name: str, v, lo=None, hi=None, *, allow_none=Fals
         raise ValueError(f"{layer}: {name} must be {rng}, got {v!r}")
 
 
+def _check_name(kind: str, name) -> None:
+    """A registered name becomes a state-dict key part: a non-empty str without dots."""
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+    if not name or "." in name:
+        raise KeyError(f"{kind} name can't be empty or contain \".\" (it is a state-dict key "
+                       f"part), got {name!r}")
+
+
 def _raw(t):
     """The backend array behind a Tensor."""
     return t._data
@@ -360,6 +369,7 @@ class Module:
         """Add a parameter (or ``None``, a declared but absent parameter such as
         ``bias=False``)."""
         params, _, _ = self._registries()
+        _check_name("parameter", name)
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot register {type(param).__name__} as parameter {name!r} (Parameter or None expected)")
         params[name] = param
@@ -382,6 +392,9 @@ class Module:
     def add_module(self, name: str, module: "Module | None") -> None:
         """Add a child module under ``name``."""
         _, _, modules = self._registries()
+        _check_name("module", name)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
         modules[name] = module
         object.__setattr__(self, name, module)
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import bisect
 import math
 import numbers
+from collections.abc import Mapping
 
 from .optimizer import Optimizer
 
@@ -52,6 +53,26 @@ def _real(where, name, value):
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"{where}: {name} must be a number, got {type(value).__name__} {value!r}.")
     return value
+
+
+def _checked_state(sched, state_dict, own):
+    """A scheduler state dict, checked against the scheduler's own state ``own``
+    before anything is changed: a dict, no unknown keys, numbers where numbers are."""
+    where = f"{type(sched).__name__}.load_state_dict"
+    if not isinstance(state_dict, Mapping):
+        raise TypeError(f"{where} expects a dict from scheduler.state_dict(), got "
+                        f"{type(state_dict).__name__}.")
+    unknown = sorted(map(str, set(state_dict) - set(own)))
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {unknown} (a state dict of another scheduler "
+                         f"or of an optimizer?); this scheduler's keys are {sorted(own)}.")
+    for k, v in state_dict.items():
+        cur = own[k]
+        if isinstance(cur, numbers.Real) and not isinstance(cur, bool) and (
+                not isinstance(v, numbers.Real) or isinstance(v, bool)):
+            raise TypeError(f"{where}: {k!r} must be a number (now {cur!r}), got "
+                            f"{type(v).__name__} {v!r}.")
+    return state_dict
 
 
 def _positive_int(where, name, value):
@@ -122,7 +143,8 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
 
     def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
+        """Restore a state from :obj:`state_dict` (checked first; on error nothing changes)."""
+        self.__dict__.update(_checked_state(self, state_dict, self.state_dict()))
 
 
 class StepLR(LRScheduler):
@@ -155,6 +177,8 @@ class MultiStepLR(LRScheduler):
                 isinstance(m, numbers.Integral) and not isinstance(m, bool) for m in milestones):
             raise TypeError(f"MultiStepLR: milestones must be a list of epoch numbers (ints), e.g. [30, 80], "
                             f"got {type(milestones).__name__} {milestones!r}.")
+        if any(m < 0 for m in milestones):
+            raise ValueError(f"MultiStepLR: milestones are epoch numbers >= 0, got {sorted(milestones)}.")
         self.milestones, self.gamma = sorted(milestones), _real("MultiStepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
@@ -503,6 +527,11 @@ class ReduceLROnPlateau:
 
     def step(self, metrics):
         """Record this epoch's metric; reduce the rates if it has plateaued."""
+        if hasattr(metrics, "item") and getattr(metrics, "ndim", 0) == 0:
+            metrics = metrics.item()
+        if not isinstance(metrics, numbers.Real) or isinstance(metrics, bool):
+            raise TypeError(f"ReduceLROnPlateau.step(metrics): metrics must be a number, the monitored "
+                            f"quantity (e.g. the epoch's val_loss), got {type(metrics).__name__} {metrics!r}.")
         current = float(metrics)
         self.last_epoch += 1
         if self.is_better(current, self.best):
@@ -529,4 +558,5 @@ class ReduceLROnPlateau:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
+        """Restore a state from :obj:`state_dict` (checked first; on error nothing changes)."""
+        self.__dict__.update(_checked_state(self, state_dict, self.state_dict()))

@@ -16,6 +16,8 @@ The training loop is PyTorch's::
 from __future__ import annotations
 
 import copy
+import math
+import inspect
 import numbers
 from collections.abc import Mapping, MutableMapping
 
@@ -113,6 +115,11 @@ class Optimizer:
                 f"{type(self).__name__}: params must be an iterable of Parameters (for "
                 f"example model.parameters()) or of dicts, got a single "
                 f"{type(params).__name__}. Wrap it in a list: [p]."
+            )
+        if params is None or isinstance(params, (str, bytes)) or not hasattr(params, "__iter__"):
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of Parameters (for example "
+                f"model.parameters()) or of dicts, got {type(params).__name__} {params!r}."
             )
         groups = list(params)
         if len(groups) == 0:
@@ -300,18 +307,36 @@ class Optimizer:
             if not isinstance(s, Mapping):
                 raise ValueError(f"state of parameter {idx} must be a dict, got {type(s).__name__}.")
             p = params[idx]
+            missing = [name for name, v in s.items() if v is None and name != "momentum_buffer"]
+            if missing:  # SGD's momentum_buffer is None before its first step, as in torch
+                raise ValueError(f"state of parameter {idx}: {missing[0]!r} is None; a saved "
+                                 "optimizer state holds numbers or arrays there.")
             new_state[p] = {name: _state_entry(v, p, idx, name)
                             for name, v in s.items() if v is not None}
         new_groups = []
-        for mine, theirs in zip(self.param_groups, saved):
+        for i, (mine, theirs) in enumerate(zip(self.param_groups, saved)):
             group = {key: _like(copy.deepcopy(value), mine.get(key))
                      for key, value in theirs.items() if key != "params"}
+            _check_hyperparameters(type(self), group, mine["params"], i)
             group["params"] = mine["params"]
             new_groups.append(group)
         # everything is checked: swap it in
         self.state = new_state
         for mine, group in zip(self.param_groups, new_groups):
             mine.update(group)
+
+
+def _check_hyperparameters(cls, group, params, i) -> None:
+    """Check a loaded group's hyperparameters with the constructor's own checks
+    (lr, betas, momentum, ...), so that a bad value fails here, not at step()."""
+    if not params:
+        return
+    accepted = inspect.signature(cls.__init__).parameters
+    hyper = {k: v for k, v in group.items() if k in accepted and k not in ("self", "params")}
+    try:
+        cls(list(params[:1]), **hyper)
+    except (TypeError, ValueError) as e:
+        raise type(e)(f"parameter group {i} of the state dict: {e}") from None
 
 
 def _index(k) -> int:
@@ -338,6 +363,8 @@ def _state_entry(value, p, idx, name):
     if isinstance(value, (bool, str)):
         raise ValueError(f"state of parameter {idx}: {name!r} is {value!r}, not a number or an array.")
     if isinstance(value, numbers.Number):
+        if name == "step" and not (value >= 0 and math.isfinite(value)):
+            raise ValueError(f"state of parameter {idx}: 'step' is {value!r}; a step count is >= 0.")
         return value
     try:
         host = np.asarray(backend.to_numpy(value))
@@ -349,6 +376,8 @@ def _state_entry(value, p, idx, name):
         raise ValueError(f"state of parameter {idx}: {name!r} has dtype {host.dtype}; expected real numbers.")
     if host.ndim == 0 and name == "step":
         v = host.item()
+        if not (v >= 0 and math.isfinite(v)):
+            raise ValueError(f"state of parameter {idx}: 'step' is {v!r}; a step count is >= 0.")
         return int(v) if float(v).is_integer() else v
     shape = tuple(p._data.shape)
     if tuple(host.shape) != shape:

@@ -138,6 +138,12 @@ METRICS = {
 }
 
 
+def _ratio(s, n, name: str) -> float:
+    if n == 0:
+        raise ValueError(f"{name}: no samples (an empty batch), so there is nothing to average")
+    return s / n
+
+
 def accuracy(output, target, probabilities: bool = False) -> float:
     """The fraction of correctly classified samples (see the module docstring).
 
@@ -145,19 +151,19 @@ def accuracy(output, target, probabilities: bool = False) -> float:
     0.5
     """
     s, n = _accuracy_sum(output, target, probabilities)
-    return s / n
+    return _ratio(s, n, "accuracy")
 
 
 def mse(output, target) -> float:
     """Mean squared error over all elements."""
     s, n = _squared_sum(output, target)
-    return s / n
+    return _ratio(s, n, "mse")
 
 
 def mae(output, target) -> float:
     """Mean absolute error over all elements."""
     s, n = _absolute_sum(output, target)
-    return s / n
+    return _ratio(s, n, "mae")
 
 
 def resolve_metrics(metrics, where: str = "fit") -> list[Metric]:

@@ -79,6 +79,14 @@ def default_collate(batch):
     (a tuple of batches), dicts key by key; strings stay a list.
     """
     elem = batch[0]
+    kinds = {type(b) for b in batch}
+    if len(kinds) > 1 and not all(isinstance(b, numbers.Number) for b in batch):
+        raise TypeError(f"default_collate: the samples of a batch must be of one kind, got "
+                        f"{sorted(k.__name__ for k in kinds)}")
+    shapes = {tuple(getattr(b, "shape", ())) for b in batch}
+    if len(shapes) > 1:
+        raise RuntimeError(f"default_collate: stack expects each tensor to be equal size, but the "
+                           f"samples have shapes {sorted(shapes)}")
     if isinstance(elem, Tensor):
         arrays = [_array(b) for b in batch]
         xp = elem.xp

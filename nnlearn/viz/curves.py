@@ -319,6 +319,12 @@ def learning_curves(history, *, metrics=None, annotate: bool = False, chance: bo
     first = runs[0][1]
     if metrics is None:
         metrics = first.metric_names
+    elif isinstance(metrics, str):
+        metrics = [metrics]
+    missing = [m for m in metrics if m not in first.history and f"val_{m}" not in first.history]
+    if missing:
+        raise KeyError(f"learning_curves: no metric {missing[0]!r} in the history; it has "
+                       f"{sorted(first.history)}")
     metrics = [m for m in metrics if m in first.history]
     keys = ["loss", *metrics]
     single = len(runs) == 1

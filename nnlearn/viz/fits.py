@@ -61,6 +61,13 @@ def decision_boundary(model, X, y, *, resolution: int = 200, padding: float = 0.
         raise ValueError(f"decision_boundary needs 2-D inputs of shape (n, 2), got shape {X.shape}")
     if len(y) != len(X):
         raise ValueError(f"decision_boundary: X has {len(X)} rows but y has {len(y)}")
+    if len(X) == 0:
+        raise ValueError("decision_boundary: X has no rows; give at least one point to frame the plot")
+    if not np.isfinite(X).all():
+        raise ValueError("decision_boundary: X holds NaN or inf; the plot's range needs finite points")
+    if not isinstance(resolution, int) or isinstance(resolution, bool) or resolution < 2:
+        raise ValueError(f"decision_boundary: resolution must be an int >= 2 (grid points per axis), "
+                         f"got {resolution!r}")
     y = y.astype(np.int64)
     (x0, y0), (x1, y1) = X.min(axis=0) - padding, X.max(axis=0) + padding
     gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
@@ -183,7 +190,11 @@ def confusion_counts(y_true, y_pred, num_classes: int | None = None) -> np.ndarr
         if a.size and (a.dtype.kind not in "iub" or a.min() < 0):
             raise ValueError(f"confusion_counts: {name} must hold class indices 0, 1, ...; got {a[:5]}...")
     t, p = t.astype(np.int64), p.astype(np.int64)
-    k = num_classes if num_classes is not None else int(max(t.max(initial=-1), p.max(initial=-1)) + 1)
+    top = int(max(t.max(initial=-1), p.max(initial=-1)) + 1)
+    k = num_classes if num_classes is not None else top
+    if k < top:
+        raise ValueError(f"confusion_counts: num_classes={num_classes}, but the labels go up to "
+                         f"class {top - 1}")
     C = np.zeros((k, k), dtype=np.int64)
     np.add.at(C, (t, p), 1)
     return C

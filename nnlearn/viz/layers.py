@@ -83,6 +83,14 @@ def histogram_lines(arrays, bins=51, range=None):
     Values outside ``range`` are not counted, so the fractions of a layer sum to
     the fraction of its values inside the range.
     """
+    if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
+        raise ValueError(f"histogram_lines: bins must be a positive int, got {bins!r}")
+    if range is None:
+        finite = [v[np.isfinite(v)] for v in (as_numpy(a).ravel() for a in arrays)]
+        finite = [v for v in finite if v.size]
+        lo = min((float(v.min()) for v in finite), default=0.0)
+        hi = max((float(v.max()) for v in finite), default=1.0)
+        range = (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
     edges = np.linspace(range[0], range[1], bins + 1)
     centres = 0.5 * (edges[:-1] + edges[1:])
     out = []
@@ -187,11 +195,19 @@ def _norm_source(norms, layer_names):
     if isinstance(norms, LayerStats):
         return "layer", {None: norms.weight_grad_norms()}, layer_names or norms.names, None
     if isinstance(norms, dict):
+        if not norms:
+            raise ValueError("gradient_norms: the dict of norms is empty; give {label: per-layer norms}")
         curves = {}
         for k, v in norms.items():
             curves[k] = v.weight_grad_norms() if isinstance(v, LayerStats) else as_numpy(v).ravel()
         return "layer", curves, layer_names, None
-    v = as_numpy(norms)
+    try:
+        v = as_numpy(norms)
+    except (TypeError, ValueError):
+        raise TypeError(f"gradient_norms: cannot read norms from a {type(norms).__name__}; give a "
+                        "GradientNormRecorder, LayerStats, an array or a dict of them") from None
+    if v.size == 0:
+        raise ValueError("gradient_norms: no norms to plot (an empty array)")
     if v.ndim == 1:
         return "layer", {None: v}, layer_names, None
     if v.ndim == 2:

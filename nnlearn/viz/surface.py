@@ -207,6 +207,8 @@ def optimizer_path(grad, start, optimizer="SGD", steps: int = 50, **hyperparamet
     start = np.array(start, dtype=np.float64).reshape(-1)   # a copy: the caller's start is left alone
     if start.shape != (2,):
         raise ValueError(f"optimizer_path: start must be a pair (phi0, phi1), got shape {start.shape}")
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
+        raise ValueError(f"optimizer_path: steps must be an int >= 0, got {steps!r}")
     b = _backend.current()
     p = Parameter(b.asarray(start))
     opt = _optimizer(optimizer, [p], hyperparameters)
