@@ -173,10 +173,7 @@ def test_workbook_runs_pending_as_shipped_and_correct_with_solutions(path, tmp_p
 
 # Workbooks known to fail on the torch backend, each with its defect. strict: once
 # the workbook is fixed the XPASS fails this test, so the entry has to go.
-TORCH_DEFECTS = {
-    "02_backprop": "cell 12 multiplies the NumPy array X by manual.MLP's parameters, which are "
-                   "torch tensors on the torch backend (TypeError: ndarray @ Tensor); owner: ch13",
-}
+TORCH_DEFECTS = {}
 
 
 def _torch_case(path):
