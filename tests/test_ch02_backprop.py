@@ -326,12 +326,22 @@ def test_per_sample_loop_evaluates_N_times_the_matrix_products():
 # nnlearn.course.timing
 # ---------------------------------------------------------------------------
 
-def test_best_time_is_the_fastest_run_per_call():
-    durations = iter([0.08, 0.08, 0.02, 0.02, 0.08, 0.08])   # seconds slept, call by call
-    t = best_time(lambda: time.sleep(next(durations)), number=2, repeat=3)
+def test_best_time_is_the_fastest_run_per_call(monkeypatch):
+    # A fake clock, so that the test asserts the arithmetic and never a real timing:
+    # each call of fn advances it by the next duration.
+    from nnlearn.course import timing
+
+    now = [0.0]
+    durations = iter([0.08, 0.08, 0.02, 0.02, 0.08, 0.08])   # seconds, call by call
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: now[0])
+
+    def fn():
+        now[0] += next(durations)
+
+    t = best_time(fn, number=2, repeat=3)
     # runs of 2 calls: 0.16, 0.04, 0.16 s → best 0.04 s, i.e. 0.02 s per call
     # (the mean would give 0.06, forgetting to divide by number 0.04)
-    assert 0.02 <= t < 0.035
+    assert t == pytest.approx(0.02, rel=1e-12)
     with pytest.raises(ValueError, match="number and repeat must be >= 1"):
         best_time(lambda: None, number=0)
 

@@ -1,8 +1,6 @@
 """Tests of nnlearn.data: data sets, the Gabor model, splits, scaling, label coding, loaders."""
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,13 +13,6 @@ from nnlearn import data as D
 from nnlearn.data.preprocessing import _proportional_counts
 
 BACKENDS = ["numpy", "torch"]
-_PKG = Path(backend.__file__).parent
-HAVE_TENSOR = (
-    "nnlearn._tensor" in sys.modules
-    or (_PKG / "tensor.py").exists()
-    or (_PKG / "tensor" / "__init__.py").exists()
-)
-needs_tensor = pytest.mark.skipif(not HAVE_TENSOR, reason="nnlearn/tensor.py is not written yet")
 
 
 def as_np(a):
@@ -618,7 +609,6 @@ def test_dataloader_len_and_errors():
     assert "4 batches" in repr(D.DataLoader(X))
 
 
-@needs_tensor
 def test_dataloader_covers_every_sample_once_per_epoch():
     X = np.arange(200.0).reshape(100, 2)
     y = np.arange(100)
@@ -645,7 +635,6 @@ def test_dataloader_covers_every_sample_once_per_epoch():
     assert [len(b) for b in ys] == [32, 32, 32] and len(set(np.concatenate(ys))) == 96
 
 
-@needs_tensor
 def test_dataloader_without_shuffle_and_without_y():
     from nnlearn._tensor import Tensor
 
@@ -662,7 +651,6 @@ def test_dataloader_without_shuffle_and_without_y():
     np.testing.assert_array_equal(a[0], b[0])
 
 
-@needs_tensor
 def test_dataloader_on_torch_backend():
     from nnlearn._tensor import Tensor
 
