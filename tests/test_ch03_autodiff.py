@@ -585,6 +585,27 @@ def test_exercise_3_1_accepts_four_significant_digits(capsys):
     assert ex.check({**rounded, "vbar0": 3.29}).status == "incorrect"
 
 
+def test_exercise_3_1_solution_values_at_four_significant_digits_R1():
+    """rev34 R1: the solution printed 1.0976 and 3.2951 "to 4 decimals"; the adjoints are
+    1.097533… and 3.295021…. The page now glues the trace's values at 4 significant digits."""
+    x1, x2 = 1.5, 0.5
+
+    def f31(a, b):
+        v1 = a * b
+        v2 = v1.sin()
+        v3 = v2 * a
+        v4 = b.exp()
+        return v3 + v4
+
+    t = trace(f31, a=x1, b=x2)
+    adjoints = [t.adjoints[id(v)] for v in reversed(t.variables)]          # v̄5 … v̄−1
+    vbar1 = x1 * math.cos(x1 * x2)
+    by_hand = [1, 1, 1, x1, vbar1, math.exp(x2) + vbar1 * x1, math.sin(x1 * x2) + vbar1 * x2]
+    np.testing.assert_allclose(adjoints, by_hand, rtol=1e-14)
+    assert ", ".join(f"{a:#.4g}" for a in adjoints) == "1.000, 1.000, 1.000, 1.500, 1.098, 3.295, 1.230"
+    assert round(adjoints[4], 4) == 1.0975 and round(adjoints[5], 4) == 3.2950
+
+
 def test_draw_can_run_a_deep_graph_down_the_page():
     """The batch-norm graph is drawn top to bottom: inputs at the top, the loss at the bottom."""
     from nnlearn.autodiff import draw

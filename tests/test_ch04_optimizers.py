@@ -544,7 +544,7 @@ def test_gradient_noise_follows_the_finite_population_formula():
     measured = [float(v) for v in table.column("spread of ∇E_B (measured)")]
     formula = [float(v) for v in table.column("formula")]
     np.testing.assert_allclose(measured[:3], formula[:3], rtol=0.03)
-    assert measured[3] < 1e-12 and formula[3] == 0
+    assert measured[3] == 0 and formula[3] == 0             # rounding noise is printed as 0
 
 
 def test_basin_counts_support_the_chapters_sentences():
@@ -557,7 +557,7 @@ def test_basin_counts_support_the_chapters_sentences():
     assert rows[1][2] >= 12                        # most single-sample runs end elsewhere
 
 
-def test_restart_rates_vectorized_equal_one_start_at_a_time_and_favour_adaptive_methods_A8():
+def test_restart_rates_vectorized_equal_one_start_at_a_time_and_the_budget_confound_R7():
     E, G = paths.bind(gabor_loss, X, Y), paths.bind(gabor_loss_grad, X, Y)
     settings = {"SGD": ("SGD", dict(lr=1.0)), "Adam": ("Adam", dict(lr=0.1))}
     small = paths.restart_rates(E, G, settings, 12, 200, seed=3)
@@ -568,8 +568,14 @@ def test_restart_rates_vectorized_equal_one_start_at_a_time_and_favour_adaptive_
         np.testing.assert_array_equal(small.successes[name], one)
     rates = paths.restart_rates(E, G, settings, 400, 200, seed=1)
     d, lo, hi = paths.paired_interval(rates.successes["Adam"], rates.successes["SGD"])
-    assert lo > 0.02                       # A8: from random starts Adam reaches the global basin more often
-    # ... though from (2.5, 5) it is trapped like SGD
+    assert lo > 0.02                       # after 200 steps Adam has succeeded more often ...
+    # ... but much of that is speed: given 1000 steps plain SGD arrives too (rev34 R7)
+    long = paths.restart_rates(E, G, settings, 400, 1000, seed=1)
+    d, lo, hi = paths.paired_interval(long.successes["Adam"], long.successes["SGD"])
+    assert lo < 0 < hi and abs(d) < 0.02
+    assert paths.verdict(lo, hi, "SGD more often", "Adam more often") == "too close to call"
+    assert long.p["SGD"] > rates.p["SGD"] + 0.04
+    # ... and from (2.5, 5) Adam is trapped like SGD
     assert loss(descend(grad, START, "Adam", 150, lr=0.1).path[-1]) > 0.25
 
 
@@ -611,6 +617,11 @@ def test_validation_rule_with_short_patience_stops_on_noise_A6(digits_split):
     np.testing.assert_allclose([seed0[3], seed0[4]], [0.1151, 0.1134], atol=5e-4)
     noise = np.median([np.std(np.diff(h["val_loss"][10:])) for h in runs])
     assert noise > 1e-3                      # more than min_delta: the rule fires on noise
+    # rev34 R6: a min_delta above the noise makes the rule stop on noise *more* often
+    count = lambda md: [r[-1] for r in paths.stopping_study(runs, patience=3, min_delta=md)
+                        .rows].count("worse")
+    assert count(1e-2) == 5 and count(0.0) <= 1 < count(1e-2)
+    assert 1e-2 > 4 * noise
 
 
 def test_learning_rate_regimes_and_race_robustness_over_seeds(digits_split):
@@ -630,6 +641,14 @@ def test_learning_rate_regimes_and_race_robustness_over_seeds(digits_split):
     reached = {r[0]: r[1] for r in race.rows}
     assert reached["SGD"] == "3: 0/5, 0.3: 5/5" and reached["momentum"] == "0.3: 0/5"
     assert reached["Adam"] == "0.03: 5/5"
+    # rev34 R8: robustness is not "adaptive": Adam misses the target at 0.1, ~3x its best
+    # rate (as SGD does at 3x), while Adagrad still reaches it at 1.0, 10x its best
+    high = {name: paths.seeded_runs(digits_split, make, seeds=range(5), eval_train=True)
+            for name, make in [("Adam", lambda p: optim.Adam(p, lr=0.1)),
+                               ("Adagrad", lambda p: optim.Adagrad(p, lr=1.0))]}
+    race = paths.race_over_seeds({("Adam", 0.1): high["Adam"], ("Adagrad", 1.0): high["Adagrad"]},
+                                 0.05)
+    assert [r[1] for r in race.rows] == ["0.1: 0/5", "1: 5/5"]
 
 
 def test_polyak_average_beats_the_last_iterate_at_a_constant_rate():

@@ -359,8 +359,8 @@ EXERCISES = [
             Mistake(lambda x, g: ((g * x).sum(0), g.sum(0)),
                     "∂y/∂γ is the normalized input x̂, not the raw input x."),
             Mistake(lambda x, g: ((g * _x_hat(x, ddof=1)).sum(0), g.sum(0)),
-                    "In training mode the batch variance divides by m (the biased variance, NumPy's "
-                    "default ddof=0), not by m − 1."),
+                    "In training mode the batch variance divides by N (the biased variance, NumPy's "
+                    "default ddof=0), not by N − 1."),
             Mistake(lambda x, g: (g.sum(0), (g * _x_hat(x)).sum(0)),
                     "Your two outputs are swapped: return ∂ℓ/∂γ first, then ∂ℓ/∂β."),
             Mistake(lambda x, g: ((g * _x_hat(x)).mean(0), g.mean(0)),
@@ -393,8 +393,8 @@ EXERCISES = [
                     "The factor γ is missing: y = γ x̂ + β, so ∂ℓ/∂x̂ = γ ∂ℓ/∂y."),
             Mistake(lambda x, g, gamma: gamma / np.sqrt(x.var(0, ddof=1) + _EPS)
                     * (g - g.mean(0) - _x_hat(x, 1) * (g * _x_hat(x, 1)).mean(0)),
-                    "In training mode the batch variance divides by m (NumPy's default ddof=0), "
-                    "not by m − 1."),
+                    "In training mode the batch variance divides by N (NumPy's default ddof=0), "
+                    "not by N − 1."),
         ],
         solution=("def bn_input_grad(x, grad_out, gamma, eps=1e-5):\n"
                   "    x_hat = (x - x.mean(0)) / np.sqrt(x.var(0) + eps)\n"
