@@ -83,3 +83,20 @@ def test_exercise_references():
                                                          rel=1e-14)
         assert refs["1.5"].reference(x) == pytest.approx(trace(lambda x: x.sin().exp(), x=x).gradients["x"],
                                                          rel=1e-14)
+
+
+def test_gate_max_and_chain_pass_the_finite_difference_check_the_page_shows():
+    """B1 (rev12): the gate example, the max away from its tie and the longer chain are each
+    checked by central differences on the page; the check passes (and catches a wrong
+    derivative, so it is not vacuous)."""
+    cases = [(lambda x, y, z: (x + y) * z, dict(x=-2.0, y=5.0, z=-4.0)),
+             (lambda a, b: b + (a - b).relu(), dict(a=3.0, b=1.0)),
+             (lambda z: 3 * (z ** 2).sin().exp(), dict(z=0.8))]
+    for f, point in cases:
+        errors = [float(r) for r in trace(f, **point).check_gradients().column("relative error")]
+        assert len(errors) == len(point) and max(errors) < 1e-7
+    t = trace(lambda x, y, z: (x + y) * z, x=-2.0, y=5.0, z=-4.0)
+    assert (t.gradients["x"], t.gradients["y"], t.gradients["z"]) == (-4.0, -4.0, 3.0)
+    # the same central difference tells a wrong gradient: the max at its tie is a kink
+    tie = trace(lambda a, b: b + (a - b).relu(), a=1.0, b=1.0).check_gradients()
+    assert max(float(r) for r in tie.column("relative error")) > 0.1

@@ -322,14 +322,6 @@ def test_per_sample_loop_evaluates_N_times_the_matrix_products():
     assert ch02.EXERCISES[6].reference() == 1000 * (3 * L - 1)
 
 
-def test_the_matrix_form_is_faster_than_the_loop():
-    net = manual.MLP([10, 16, 16, 3], activation="relu", output="softmax", loss="cross_entropy", seed=0)
-    X, D = compare.random_batch("cross_entropy", N=300, n_in=10, n_out=3, seed=0)
-    loop = best_time(lambda: net.backward_per_sample(X, D), threads=1)
-    matrix = best_time(lambda: net.gradient(X, D), number=3, threads=1)
-    assert loop > 2 * matrix
-
-
 # ---------------------------------------------------------------------------
 # nnlearn.course.timing
 # ---------------------------------------------------------------------------
@@ -731,3 +723,44 @@ def test_checkers_accept_the_solutions_rounded_as_the_questions_ask(capsys):
     assert ex["2.1"].check(0.1440).status == "incorrect"
     keepdims = lambda delta, Z_prev: (delta.T @ Z_prev, delta.sum(axis=0, keepdims=True))
     assert ex["2.3"].check(keepdims).status == "correct"
+
+
+def test_softmax_output_delta_needs_the_jacobian_not_an_elementwise_derivative():
+    """A2 (rev12): the box's δ⁽ᴸ⁾ = ∂E/∂Y ⊙ f′(U) holds for element-wise outputs only. For
+    softmax, the Jacobian product Σ_k ∂E/∂y_k · y_k(1[k=j] − y_j) is PyTorch's gradient,
+    and the element-wise product with y(1 − y) is not."""
+    rng = np.random.default_rng(3)
+    N, K = 5, 4
+    U = t64(1.5 * rng.standard_normal((N, K)), True)
+    labels = rng.integers(0, K, size=N)
+    F.cross_entropy(U, torch.tensor(labels)).backward()
+    Y = torch.softmax(U, dim=1).detach().numpy()
+    D = np.eye(K)[labels]
+    G = -D / Y / N                                                # ∂E/∂Y of the mean CE
+    jacobian_form = np.einsum("nk,nk,nkj->nj", G, Y, np.eye(K)[None] - Y[:, None, :])
+    elementwise = G * Y * (1 - Y)
+    np.testing.assert_allclose(jacobian_form, U.grad.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(jacobian_form, (Y - D) / N, rtol=1e-12, atol=1e-15)
+    assert np.abs(elementwise - U.grad.numpy()).max() > 0.05
+    # and manual.MLP's general form uses the Jacobian
+    net = manual.MLP.from_weights([(np.eye(K), np.zeros(K))], output="softmax",
+                                  loss="cross_entropy")
+    net.forward(U.detach().numpy())
+    np.testing.assert_allclose(np.asarray(net.output_delta(labels, form="general")),
+                               U.grad.numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_mistakes_typed_to_the_asked_precision_get_their_hint():
+    """C1 (rev12): a number exercise with `digits` recognises a listed or generic mistake
+    typed to that many significant digits, as it accepts the right answer so typed."""
+    ex = {e.id: e for e in ch02.EXERCISES}
+    slide = ch02._hidden_2_9(sigma_prime_out=False)
+    assert f"{slide:.4g}" == "0.1333"                            # the number the solution quotes
+    r = ex["2.9"].check(0.1333)
+    assert r.status == "incorrect" and "slide 001's formula" in r.hint
+    r = ex["2.1"].check(-float(f"{ch02.output_delta_2_1():.4g}"))  # sign flipped, 4 digits
+    assert r.status == "incorrect" and "signs" in r.hint
+    r = ex["2.1"].check(float(f"{ch02._y:.4g}"))                   # ∂E/∂y only, 4 digits
+    assert r.status == "incorrect" and "one more factor" in r.hint
+    assert ex["2.9"].check(float(f"{ch02.hidden_gradient_2_9():.4g}")).status == "correct"
+    assert ex["2.1"].check(0.145).status == "incorrect"           # 3 digits is not 4

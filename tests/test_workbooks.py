@@ -173,7 +173,7 @@ def test_workbook_runs_pending_as_shipped_and_correct_with_solutions(path, tmp_p
 
 # Workbooks known to fail on the torch backend, each with its defect. strict: once
 # the workbook is fixed the XPASS fails this test, so the entry has to go.
-TORCH_DEFECTS: dict = {}     # 02_backprop's entry removed: the workbook passes on torch since main 90b83b9
+TORCH_DEFECTS: dict = {}     # 02_backprop's entry removed: it passes on torch (and converts weights with backend.to_numpy, so on CUDA too)
 
 
 def _torch_case(path):

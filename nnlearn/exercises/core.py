@@ -651,6 +651,12 @@ class NumberExercise(Exercise):
         if _close([a], [r], self.rtol, self.atol) or _within_digits(a, r, self.digits):
             return "correct", "", {}
         specific = [([_host(_resolve(m.answer))], m.hint) for m in self.mistakes]
+        if self.digits is not None:
+            # a mistake typed to the precision the question asks is still that mistake
+            for values, hint in specific + _generic_candidates([r], self.n):
+                if not _close(values, [r], self.rtol, self.atol) \
+                        and _within_digits(a, values[0], self.digits):
+                    return "incorrect", hint, {}
         hint = _diagnose([a], [r], specific, self.n, self.rtol, self.atol, HINT_CLOSE, self.hint)
         return "incorrect", hint, {}
 
