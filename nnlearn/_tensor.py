@@ -1380,6 +1380,40 @@ class Tensor:
     def __rtruediv__(self, other) -> "Tensor":
         return self._as_float() ** -1 * other
 
+    def __floordiv__(self, other) -> "Tensor":
+        r"""``a // b``: the quotient rounded toward :math:`-\infty`, as ``torch.floor_divide``.
+
+        Integers stay integers; an integer and a float give the float's dtype.
+        It has no derivative (rounding makes it 0 almost everywhere): as in
+        PyTorch, the result requires grad when an input does, and ``backward()``
+        through it raises. Use ``/`` for a differentiable quotient.
+        """
+        return self._floor_divide(other, reverse=False)
+
+    def __rfloordiv__(self, other) -> "Tensor":
+        return self._floor_divide(other, reverse=True)
+
+    def _floor_divide(self, other, reverse: bool) -> "Tensor":
+        if isinstance(other, _HOST_SCALAR):
+            other = _py_scalar(other)
+        other = self._coerce(other, "floor divide (//)")
+        a, b = (other, self) if reverse else (self, other)
+        fa, fb = _floating(a._data.dtype), _floating(b._data.dtype)
+        if fa != fb:   # an integer operand takes the float one's dtype
+            a = a if fa else a._cast(b._data.dtype)
+            b = b if fb else b._cast(a._data.dtype)
+        needs = _mode.enabled and (a.requires_grad or b.requires_grad)
+        out = _result(self.xp.floor_divide(a._data, b._data), self.backend, self.xp, "//",
+                      (a, b), needs)
+        if needs:
+            def _backward(g):
+                raise RuntimeError("derivative for floor_divide is not implemented (as in PyTorch): "
+                                   "// rounds, so its derivative is 0 almost everywhere; use / for a "
+                                   "differentiable quotient, or .detach() the input")
+
+            out._backward = _backward
+        return out
+
     def __pow__(self, exponent) -> "Tensor":
         r"""``x ** p`` for a number or a tensor ``p``:
 

@@ -218,7 +218,14 @@ def sign_test(differences) -> float:
     :math:`\min\big(1, 2\,P(K \ge \max(k, m-k))\big)`; for 16 of 16 it is
     :math:`2 \cdot 2^{-16} \approx 3.1\cdot 10^{-5}`. Zeros are dropped.
     """
-    d = np.asarray(differences, float)
+    try:
+        d = np.asarray(differences, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise TypeError(f"sign_test: differences must be numbers (a list or an array of paired "
+                        f"differences), got {type(differences).__name__} {str(differences)[:60]!r}") from None
+    if np.isnan(d).any():
+        raise ValueError("sign_test: a difference is nan (a diverged run?); drop or report those pairs "
+                         "first, a nan has no sign")
     d = d[d != 0]
     m = d.size
     if m == 0:

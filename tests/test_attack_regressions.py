@@ -446,3 +446,25 @@ def test_optimizer_load_state_dict_refuses_a_none_buffer():  # optim.load_state_
     q = nn.Parameter(np.array([1.0]))  # SGD's momentum_buffer may be None, as in torch
     sgd = optim.SGD([q], lr=0.1, momentum=0.9)
     sgd.load_state_dict({"state": {0: {"momentum_buffer": None}}, "param_groups": sgd.state_dict()["param_groups"]})
+
+
+# Tensor // Tensor was missing (an obscure TypeError from Python); now torch.floor_divide's rules.
+@pytest.mark.parametrize("name", ["numpy", "torch"])
+def test_floor_divide_matches_torch(name):
+    with nnlearn.backend.use(name):
+        cases = [([5., -7., 7.5], 2), ([5, -7, 9], 2), ([5, -7, 9], 2.5)]
+        for data, d in cases:
+            got = (nnlearn.tensor(data) // d).numpy()
+            want = (torch.tensor(data) // d).numpy()
+            np.testing.assert_array_equal(got, want)
+            assert got.dtype == want.dtype or (want.dtype == np.float32 and got.dtype == np.float64)
+        got = 7 // nnlearn.tensor([2., -3.])
+        np.testing.assert_array_equal(got.numpy(), (7 // torch.tensor([2., -3.])).numpy())
+        a = nnlearn.tensor([5, -7]); b = nnlearn.tensor([2, 2])
+        np.testing.assert_array_equal((a // b).numpy(), [2, -4])
+        assert (a // b).dtype == nnlearn.int64
+        x = nnlearn.tensor([5., -7.], requires_grad=True)
+        y = x // 2
+        assert y.requires_grad
+        with pytest.raises(RuntimeError, match="derivative for floor_divide is not implemented"):
+            y.sum().backward()

@@ -325,3 +325,10 @@ def test_a_dask_cluster_gives_the_same_numbers(sequential_moons):
             on_dask = run_seeds(_train_moons, range(4))
     for k in ("loss", "first"):
         np.testing.assert_array_equal(on_dask[k], sequential_moons[k])
+
+
+def test_sign_test_refuses_what_has_no_sign():
+    with pytest.raises(TypeError, match="differences must be numbers"):
+        experiment.sign_test("abc")
+    with pytest.raises(ValueError, match="nan"):
+        experiment.sign_test([0.1, float("nan"), 0.2])
