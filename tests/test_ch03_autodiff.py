@@ -618,3 +618,28 @@ def test_draw_can_run_a_deep_graph_down_the_page():
     assert texts["x₁"][1] > texts["μ_B"][1] > texts["σ²_B"][1] > texts["ℓ"][1]
     with pytest.raises(ValueError, match="direction"):
         draw(ell, direction="up")
+
+
+def test_draw_puts_each_partial_beside_its_own_edge_not_on_another_box():
+    # Chapter 1's Example 2: the edge a2 → y spans two columns and passes the box 2a1;
+    # its label "1" must stay near a2, not land on 2a1 (a review found it there).
+    from matplotlib.patches import FancyBboxPatch
+
+    from nnlearn.autodiff import Value
+    from nnlearn.autodiff.graph import draw
+
+    x = Value(1.5, label="x")
+    a1 = 3 * x; a1.label = "a1"
+    a2 = -x; a2.label = "a2"
+    b = 2 * a1; b.label = "2a1"
+    y = b + a2; y.label = "y"
+    y.backward()
+    ax = draw(y, show_partials=True).axes[0]
+    boxes = [p.get_bbox() for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    labels = [t for t in ax.texts if t.get_color() == "#b22"]
+    assert len(boxes) == 5 and len(labels) == 5
+    for t in labels:
+        tx, ty = t.get_position()
+        for bb in boxes:
+            assert not (bb.x0 - 0.05 <= tx <= bb.x1 + 0.05 and bb.y0 - 0.05 <= ty <= bb.y1 + 0.05), \
+                (t.get_text(), tx, ty)

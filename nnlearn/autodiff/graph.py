@@ -8,6 +8,8 @@ instead of getting a node of their own.
 
 from __future__ import annotations
 
+import math
+
 from .value import Value, _fmt_const
 
 _SYMBOL = {"+": "+", "-": "−", "*": "×", "/": "÷", "neg": "−x", "exp": "exp", "log": "ln",
@@ -135,7 +137,11 @@ def draw(output: Value, names: dict | None = None, show_values: bool = True, sho
             ax.annotate("", xy=end, xytext=start,
                         arrowprops=dict(arrowstyle="-|>", color="#555", lw=1.2, shrinkA=0, shrinkB=0))
             if show_partials:
-                tx, ty = (a + 0.3 * (b - a) for a, b in zip(start, end))
+                # near the edge's start, at most 0.15 along it: on an edge that spans
+                # several columns, 30 % of the way would put it beside another box
+                length = math.hypot(end[0] - start[0], end[1] - start[1])
+                t = min(0.3, 0.15 / length) if length > 0 else 0.0
+                tx, ty = (a + t * (b - a) for a, b in zip(start, end))
                 ax.text(tx, ty + 0.08, f"{d:.4g}", ha="center", va="bottom", fontsize=8.5, color="#b22",
                         bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
     for v in nodes:
