@@ -400,3 +400,48 @@ def test_optimizer_path_leaves_the_start_array_alone():
     start = np.array([1.0, 2.0])
     viz.optimizer_path(lambda p: 2 * p, start, "SGD", steps=3, lr=0.1)
     np.testing.assert_array_equal(start, [1.0, 2.0])
+
+
+def test_diagnose_percentages_are_honest():
+    # rev7e R12: a 99.6% fall was printed "fell by 100%", a 26% rise of the validation loss
+    # "does not (−26.0%)". References: the relative changes computed by hand below.
+    from nnlearn.train import History
+
+    h = History(keys=("loss",))
+    h.initial = {"loss": 1.0}
+    for e, l in enumerate([0.5, 0.1, 0.02, 0.01, 0.008, 0.006, 0.005, 0.0045, 0.0042, 0.004], start=1):
+        h.append(e, {"loss": l})
+    # 1 − 0.004 / 1 = 0.996; no spikes, steep overall fall
+    f = viz.diagnose(h)["Learning rate"]
+    assert f.answer == "no sign of either" and "fell by 99.6% from its initial value" in f.detail
+    assert "100%" not in f.detail
+    # a fall of 99.996% keeps its digits instead of rounding to 100%
+    h.append(11, {"loss": 0.00004})
+    assert "fell by 99.996%" in viz.diagnose(h)["Learning rate"].detail
+
+    # training loss still falls, validation loss rises from 0.5 to 0.63 over the last 2 epochs
+    h = History(keys=("loss", "val_loss"))
+    h.initial = {"loss": 2.3}
+    h.chance_loss = 2.3
+    for e, (l, v) in enumerate([(1.0, 0.6), (0.8, 0.55), (0.6, 0.5), (0.5, 0.56), (0.4, 0.63)], start=1):
+        h.append(e, {"loss": l, "val_loss": v})
+    f = viz.diagnose(h)["Still learning"]
+    # over the last 2 epochs: training (0.6 − 0.4)/0.6 = 33.3% fall; validation (0.63 − 0.5)/0.5 = 26.0% rise
+    assert f.answer == "training loss only"
+    assert "fell by 33.3%" in f.detail and "rose by 26.0%" in f.detail
+    assert "-" not in f.detail and "−" not in f.detail and "+" not in f.detail
+    # both falling over the last 2 epochs: training (0.5 − 0.3)/0.5 = 40%, validation
+    # (0.56 − 0.4)/0.56 = 28.6%: "yes", both said as falls
+    h.append(6, {"loss": 0.3, "val_loss": 0.4})
+    f = viz.diagnose(h)["Still learning"]
+    assert f.answer == "yes" and "fell by 40.0%" in f.detail and "fell by 28.6%" in f.detail
+
+
+def test_percent_helper_never_rounds_to_0_or_100():
+    from nnlearn.viz.curves import _moved, _percent
+
+    assert _percent(0.996) == "99.6%" and _percent(1.0) == "100.0%" and _percent(0.0) == "0.0%"
+    assert _percent(0.99996) == "99.996%" and _percent(-0.26) == "26.0%"
+    assert _percent(0.00004) == "0.004%"
+    assert _moved(-0.26) == "rose by 26.0%" and _moved(0.5) == "fell by 50.0%"
+    assert _moved(0.0) == "did not change"

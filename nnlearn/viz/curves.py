@@ -74,6 +74,28 @@ def _g(x) -> str:
     return f"{x:.3g}"
 
 
+def _percent(fraction: float) -> str:
+    """``fraction`` as a percentage without a sign, one decimal, more where one decimal
+    would round a change that is not total to 100% or a change that is not nil to 0%
+    (0.996 is "99.6%", 0.99996 "99.996%", never "100%")."""
+    p = 100 * abs(fraction)
+    for digits in range(1, 6):
+        s = f"{p:.{digits}f}"
+        if (float(s) == 100) == (p == 100) and (float(s) == 0) == (p == 0):
+            return s + "%"
+    return f"{p:.3g}%"
+
+
+def _moved(drop: float) -> str:
+    """A relative decrease ``drop`` = (before − after) / |before| in words: "fell by 99.6%",
+    "rose by 26.0%" (a negative decrease is a rise), "did not change"."""
+    if drop > 0:
+        return f"fell by {_percent(drop)}"
+    if drop < 0:
+        return f"rose by {_percent(drop)}"
+    return "did not change"
+
+
 def _chance_label(chance: float) -> str:
     c = math.exp(chance)
     if abs(c - round(c)) < 1e-9 and round(c) >= 2:
@@ -179,17 +201,16 @@ def diagnose(history, tol: float = 0.01, spike: float = 0.1, window: float = 0.1
             va, vb = V[E - 1 - k], V[E - 1]
             val_drop = (va - vb) / abs(va) if va != 0 else 0.0
         if train_drop > tol and (val_drop is None or val_drop > tol):
-            extra = "" if val_drop is None else f" and the validation loss by {100 * val_drop:.1f}%"
-            out.append(Finding(q, "yes", f"the training loss fell by {100 * train_drop:.1f}% "
+            extra = "" if val_drop is None else f" and the validation loss {_moved(val_drop)}"
+            out.append(Finding(q, "yes", f"the training loss {_moved(train_drop)} "
                                          f"{span}{extra}: more epochs should help"))
         elif train_drop > tol:
             out.append(Finding(q, "training loss only",
-                               f"the training loss still falls ({100 * train_drop:.1f}% {span}) "
-                               f"but the validation loss does not ({100 * val_drop:+.1f}%): more "
+                               f"the training loss still falls (it {_moved(train_drop)} {span}) "
+                               f"but the validation loss does not (it {_moved(val_drop)}): more "
                                "epochs would only fit the training data more closely"))
         else:
-            moved = (f"fell by only {100 * train_drop:.1f}%" if train_drop >= 0
-                     else f"rose by {100 * -train_drop:.1f}%")
+            moved = f"fell by only {_percent(train_drop)}" if train_drop > 0 else _moved(train_drop)
             out.append(Finding(q, "no", f"the training loss {moved} {span} (a fall of less than "
                                         f"{100 * tol:g}%): it has levelled off"))
 
@@ -244,15 +265,16 @@ def diagnose(history, tol: float = 0.01, spike: float = 0.1, window: float = 0.1
                                                 f"{100 * spike:g}% in epoch{'s' if len(spikes) > 1 else ''} "
                                                 f"{listed}: try a smaller learning rate or a schedule"))
     elif E >= 3 and train_drop > tol and total_drop < 0.5:
-        out.append(Finding(q, "maybe too low", f"the loss falls steadily but slowly: only "
-                                               f"{100 * total_drop:.0f}% below its initial value "
-                                               f"after {E} epochs and still falling; try a 3 to 10 "
-                                               "times larger learning rate"))
+        where = (f"only {_percent(total_drop)} below" if total_drop > 0
+                 else f"{_percent(total_drop)} above" if total_drop < 0 else "still at")
+        out.append(Finding(q, "maybe too low", f"the loss falls steadily but slowly: {where} "
+                                               f"its initial value after {E} epochs and still "
+                                               "falling; try a 3 to 10 times larger learning rate"))
     elif E == 0:
         out.append(Finding(q, "unknown", "no epoch was completed"))
     else:
-        out.append(Finding(q, "no sign of either", "no jumps in the training loss, which fell by "
-                                                   f"{100 * total_drop:.0f}% from its initial value"))
+        out.append(Finding(q, "no sign of either", "no jumps in the training loss, which "
+                                                   f"{_moved(total_drop)} from its initial value"))
     return out
 
 
