@@ -1402,6 +1402,9 @@ class Tensor:
         if fa != fb:   # an integer operand takes the float one's dtype
             a = a if fa else a._cast(b._data.dtype)
             b = b if fb else b._cast(a._data.dtype)
+        if not (fa or fb) and bool(self.xp.any(b._data == 0)):
+            raise ZeroDivisionError("floor divide (//): integer division by zero (PyTorch raises too; "
+                                    "NumPy would give 0); make one operand a float to get inf")
         needs = _mode.enabled and (a.requires_grad or b.requires_grad)
         out = _result(self.xp.floor_divide(a._data, b._data), self.backend, self.xp, "//",
                       (a, b), needs)

@@ -468,3 +468,7 @@ def test_floor_divide_matches_torch(name):
         assert y.requires_grad
         with pytest.raises(RuntimeError, match="derivative for floor_divide is not implemented"):
             y.sum().backward()
+        with pytest.raises(ZeroDivisionError, match="integer division by zero"):
+            nnlearn.tensor([5, 4]) // nnlearn.tensor([0, 2])
+        with pytest.raises(ZeroDivisionError):
+            7 // nnlearn.tensor([0, 1])
