@@ -181,8 +181,11 @@ class _ConclusionExercise(Exercise):
     ``rule(answer)`` returns ``None`` when the answer is right, or the hint of
     the mistake it makes. The rule holds the accepted ranges, measured by the
     reference experiment on the same data and seed as the learner's.
+    ``reference`` is one right answer (the reference solution's, or a function
+    of no argument computing it), for the registry's tests; it is not the only one.
     """
 
+    reference: object
     shape: tuple = ()
     rule: Callable = None
 
@@ -564,6 +567,7 @@ EXERCISES = [
     _ConclusionExercise(
         id="4.11",
         title="a learning-rate range test: pick a learning rate for plain SGD on the digits",
+        reference=lambda: range_test_bounds()[2] / 5,
         rule=_rule_411,
         hint=("Plot the range test's loss against the learning rate on a logarithmic axis; find "
               "where the loss is lowest and pick a rate somewhat below it."),
@@ -582,6 +586,7 @@ EXERCISES = [
     _ConclusionExercise(
         id="4.12",
         title="early stopping: measure the noise, then choose patience and min_delta",
+        reference=patience_reference,
         shape=(3,),
         rule=_rule_412,
         hint=("Measure the noise as the standard deviation of np.diff(val_loss[10:]), the trend as "
