@@ -696,3 +696,102 @@ def test_exercise_4_9_and_4_10_interval_and_verdict():
     np.testing.assert_allclose(ex["4.9"].reference(), [d.mean(), ci.low, ci.high], rtol=1e-10)
     assert ch04.momentum_verdict() == ex["4.10"].reference == "a"
     assert ci.low < 0 < ci.high and ci.high - ci.low > 1e-3   # not a near tie at the edge
+
+
+# --------------------------------------------------------------------------
+# The learning-rate range test (exercise 4.11) and the patience from the noise (4.12)
+# --------------------------------------------------------------------------
+
+def test_lr_range_test_ramps_geometrically_and_records_the_batch_losses(digits_split):
+    from nnlearn import optim, train
+    from nnlearn.course.paths import digits_run, lr_range_test
+
+    seen = []
+
+    class Recording(optim.SGD):
+        def step(self):
+            seen.append(self.param_groups[0]["lr"])
+            return super().step()
+
+    lrs, losses = lr_range_test(digits_split, lambda p: Recording(p, lr=1.0), 1e-3, 10.0, steps=50)
+    want = 1e-3 * 10.0 ** (4 * np.arange(50) / 49)                 # 1e-3 · (1e4)^(k/49)
+    np.testing.assert_allclose(lrs, want, rtol=1e-12)
+    np.testing.assert_allclose(seen[:50], want, rtol=1e-12)         # set before each recorded step
+    assert set(seen[50:]) <= {want[-1]}                             # the epoch's rest: last rate, unrecorded
+    assert losses.shape == (50,) and np.all(np.isfinite(losses))
+    # the record is the batch losses of a run at those rates: with an almost constant ramp
+    # it is the first 40 batch losses of an ordinary seeded run at lr 0.1
+    _, flat = lr_range_test(digits_split, lambda p: optim.SGD(p, lr=1.0), 0.1, 0.1 * (1 + 1e-12), steps=40)
+    ref = []
+    digits_run(digits_split, lambda p: optim.SGD(p, lr=0.1), epochs=2, seed=0, val_data=None,
+               callbacks=[train.LambdaCallback(on_batch_end=lambda s: ref.append(s.loss))])
+    np.testing.assert_allclose(flat, ref[:40], rtol=1e-6)
+    # a ramp into divergence stops at the first non-finite step: a shorter, finite record
+    lrs, losses = lr_range_test(digits_split, lambda p: optim.SGD(p, lr=1.0), 1e-2, 1e6, steps=100)
+    assert 10 < losses.size < 100 and lrs.size == losses.size and np.all(np.isfinite(losses))
+    with pytest.raises(ValueError, match="lr_start < lr_end"):
+        lr_range_test(digits_split, lambda p: optim.SGD(p, lr=1.0), 1.0, 0.1)
+
+
+def _run(ex, answer):
+    return ex.evaluate(answer)
+
+
+def test_exercise_4_11_accepts_a_range_and_names_the_mistakes():
+    from nnlearn.exercises import ch04, core
+
+    ex = {e.id: e for e in EXERCISES}["4.11"]
+    low, high, best, blow = ch04.range_test_bounds()
+    lrs, losses = ch04.range_test_record()
+    # lr_best from the record, recomputed another way (a sliding window of 5)
+    windows = np.lib.stride_tricks.sliding_window_view(losses, 5).mean(axis=1)
+    assert best == lrs[2 + int(np.argmin(windows))]
+    assert losses[list(lrs).index(blow)] > losses[0] and best < blow
+    assert 0.3 < best < 3.0          # plain SGD on the digits: stable up to about 1, diverging by 3
+    assert low < 0.3 < high          # the chapter's own choice, lr = 0.3, is a right answer
+    for right in (best / 3, best / 10, best / 25, 0.3, np.float32(0.1), np.array([0.2]), torch.tensor(0.5),
+                  np.array(best / 2)):
+        assert _run(ex, right).status == "correct", right
+    for m in ex.mistakes:
+        r = _run(ex, core._resolve(m.answer))
+        assert r.status == "incorrect" and r.hint == core._sentence(m.hint), (m.answer, r.message)
+    assert _run(ex, blow * 1.01).hint == core._sentence(ch04._H411_BLOWN)
+    assert _run(ex, best * 1.2).hint == core._sentence(ch04._H411_EDGE)
+    assert _run(ex, ...).status == "pending"
+    assert _run(ex, "0.3").status == "invalid"
+
+
+def test_exercise_4_12_noise_patience_and_min_delta():
+    import statistics
+
+    from scipy import stats
+
+    from nnlearn.course import paths
+    from nnlearn.exercises import ch04, core
+
+    ex = {e.id: e for e in EXERCISES}["4.12"]
+    V = ch04.stopping_curves()
+    sigma = statistics.median(statistics.stdev(np.diff(v[10:]).tolist()) for v in V)
+    slope = statistics.median(stats.linregress(np.arange(11, 31), v[10:]).slope for v in V)
+    np.testing.assert_allclose(ch04.noise_and_trend(), [sigma, slope], rtol=1e-9)
+    assert slope < 0 and 4 < sigma / -slope < 15     # a slow trend, several times below the noise
+    ref = ch04.patience_reference()
+    np.testing.assert_allclose(ref, [sigma, math.ceil(sigma / -slope), 0.0], rtol=1e-12)
+    # the conclusion holds on the runs themselves: the chosen patience never keeps a model
+    # worse than the whole budget, patience 3 with min_delta 1e-3 does (the chapter's A6)
+    class Run(dict):
+        pass
+    runs = [Run(val_loss=list(v)) for v in V]
+    worse = lambda p, md: [r[-1] for r in paths.stopping_study(runs, patience=p, min_delta=md).rows].count("worse")
+    assert worse(int(ref[1]), 0.0) == 0 and worse(3, 1e-3) >= 2
+    ddof0 = statistics.median(statistics.pstdev(np.diff(v[10:]).tolist()) for v in V)
+    for right in (ref, list(ref), (ddof0, 10, 0.0), (sigma, 12, 1e-4), (1.2 * sigma, 15, 0.0),
+                  torch.tensor([sigma, 9.0, 0.0])):
+        assert _run(ex, right).status == "correct", right
+    for m in ex.mistakes:
+        r = _run(ex, core._resolve(m.answer))
+        assert r.status == "incorrect" and r.hint == core._sentence(m.hint), (m.answer, r.message)
+    assert _run(ex, [sigma, 5, 0.0]).hint == core._sentence(ch04._H412_SHORT)
+    assert _run(ex, [sigma, 9.5, 0.0]).hint == core._sentence(ch04._H412_WHOLE)
+    assert _run(ex, [sigma, 10, -1e-4]).hint == core._sentence(ch04._H412_NEG)
+    assert _run(ex, [sigma, 10]).status == "invalid"

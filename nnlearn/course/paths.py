@@ -81,6 +81,7 @@ __all__ = [
     "termination_table",
     "stopping_study",
     "digits_run",
+    "lr_range_test",
     "seeded_runs",
     "mean_interval",
     "paired_interval",
@@ -915,6 +916,56 @@ def digits_run(split, make_optimizer: Callable, epochs: int = 10, seed: int = 0,
         warnings.simplefilter("ignore", train.DivergenceWarning)
         return train.fit(model, losses.cross_entropy, optimizer, split.train, epochs=epochs,
                          seed=int(seed), **options)
+
+
+def lr_range_test(split, make_optimizer: Callable, lr_start: float = 1e-3, lr_end: float = 10.0,
+                  steps: int = 100, seed: int = 0, hidden: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    r"""Smith's learning-rate range test on the digits network of :func:`digits_run`.
+
+    One short run of ``steps`` minibatches; before batch :math:`k = 0, \dots,
+    K-1` (:math:`K` = ``steps``) the learning rate of every parameter group is
+    set to
+
+    .. math:: \eta_k = \eta_{\text{start}}\,
+              (\eta_{\text{end}}/\eta_{\text{start}})^{k/(K-1)},
+
+    a geometric ramp, and the batch's loss (before its update) is recorded.
+    The loss first barely moves (:math:`\eta` too small), then falls, then
+    rises or diverges (:math:`\eta` too large); a good learning rate lies
+    somewhat below the one at the lowest loss (L. N. Smith, *Cyclical
+    learning rates for training neural networks*, 2017). The run stops at
+    the first non-finite loss or update, so the record may be shorter than
+    ``steps``. (:func:`nnlearn.train.fit` stops at the end of an epoch: the
+    batches left in the epoch of the last recorded one run at the last rate,
+    unrecorded; the model is thrown away.)
+
+    Returns
+    -------
+    lrs, losses : numpy.ndarray
+        The learning rate of each recorded batch and its loss (same length).
+    """
+    from .. import train
+
+    steps = _positive_int(steps, "steps", "lr_range_test")
+    if not (0 < lr_start < lr_end < math.inf):
+        raise ValueError(f"lr_range_test: need 0 < lr_start < lr_end, got {lr_start!r} and {lr_end!r}.")
+    lrs = lr_start * (lr_end / lr_start) ** (np.arange(steps) / max(steps - 1, 1))
+    losses = []
+
+    def begin(state):
+        k = min(state.step, steps - 1)
+        for group in state.optimizer.param_groups:
+            group["lr"] = float(lrs[k])
+
+    def end(state):
+        if len(losses) < steps:
+            losses.append(float(state.loss))
+        if len(losses) >= steps:
+            state.stop_training = True
+
+    digits_run(split, make_optimizer, epochs=steps, seed=seed, hidden=hidden,
+               val_data=None, callbacks=[train.LambdaCallback(on_batch_begin=begin, on_batch_end=end)])
+    return lrs[:len(losses)].copy(), np.array(losses)
 
 
 def seeded_runs(split, make_optimizer: Callable, seeds=range(5), **options) -> list:

@@ -4,10 +4,13 @@ Each reference is computed from the update rules the chapter states, not typed i
 """
 
 import functools
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
-from .core import ArrayExercise, ChoiceExercise, FunctionExercise, Mistake, NumberExercise
+from .core import (ArrayExercise, ChoiceExercise, Exercise, FunctionExercise, Mistake,
+                   NumberExercise, _as_array, _as_number)
 
 # --------------------------------------------------------------------------
 # 4.1: two steps of momentum on E(w) = 2w², from rest at w0 = 1, μ = 0.9
@@ -164,6 +167,173 @@ def momentum_verdict() -> str:
     """The letter of exercise 4.10 that the interval of 4.9 supports (for the tests)."""
     _, lo, hi = _interval()
     return "a" if lo <= 0 <= hi else ("b" if hi < 0 else "c")
+
+
+# --------------------------------------------------------------------------
+# Exercises judged by a conclusion, not by digits: a range of right answers
+# --------------------------------------------------------------------------
+
+@dataclass(kw_only=True)
+class _ConclusionExercise(Exercise):
+    """An answer judged by a rule, not by closeness to one number.
+
+    ``shape`` is ``()`` for one number or the shape of the array asked for;
+    ``rule(answer)`` returns ``None`` when the answer is right, or the hint of
+    the mistake it makes. The rule holds the accepted ranges, measured by the
+    reference experiment on the same data and seed as the learner's.
+    ``reference`` is one right answer (the reference solution's, or a function
+    of no argument computing it), for the registry's tests; it is not the only one.
+    """
+
+    reference: object
+    shape: tuple = ()
+    rule: Callable = None
+
+    def judge(self, answer):
+        a = _as_number(answer) if self.shape == () else _as_array(answer, self.shape)
+        hint = self.rule(a)
+        return ("correct", "", {}) if hint is None else ("incorrect", hint, {})
+
+
+# --------------------------------------------------------------------------
+# 4.11: a learning-rate range test (Smith 2017) on the digits network
+# --------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def range_test_record():
+    """``(lrs, losses)`` of the range test the exercise asks for: plain SGD, rates
+    from 1e-3 to 10 over 100 minibatches, seed 0 (:func:`paths.lr_range_test`)."""
+    from .. import optim, train
+    from ..course.paths import lr_range_test
+    from ..data import digits
+
+    split, _ = train.standardized_split(*digits(), seed=0)
+    return lr_range_test(split, lambda p: optim.SGD(p, lr=1e-3), 1e-3, 10.0, steps=100, seed=0)
+
+
+def range_test_bounds():
+    """``(low, high, lr_best, lr_blow_up)`` for exercise 4.11.
+
+    ``lr_best`` is the rate at the lowest loss of the record smoothed over 5
+    batches (a running mean, centred); ``lr_blow_up`` the first rate after it
+    whose loss exceeds the first recorded loss (or the last rate tried). A
+    right pick lies "somewhat below" ``lr_best``: from ``lr_best/30`` to
+    ``lr_best/1.5``. The factors are wide on purpose: a learner who reads
+    the minimum off the raw curve, or smooths differently, lands within a
+    factor 1.5 of ``lr_best``, and "a factor 3 to 10 below it" is then inside.
+    """
+    lrs, losses = range_test_record()
+    smooth = np.convolve(losses, np.ones(5) / 5, mode="valid")
+    k = int(np.argmin(smooth)) + 2
+    above = np.nonzero(losses[k:] > losses[0])[0]
+    blow = lrs[k + above[0]] if above.size else lrs[-1]
+    return lrs[k] / 30, lrs[k] / 1.5, lrs[k], blow
+
+
+# the hints, one place each (the rules return them, the mistakes name them)
+_H411_LOG = ("A learning rate is a positive number: give the rate itself, not its logarithm "
+             "or a change in the loss")
+_H411_SMALL = ("That rate is far below the one at the lowest loss: there the loss had hardly begun "
+               "to fall. The range test looks for the largest rate that still trains well")
+_H411_BLOWN = ("At that rate the loss of the range test had already blown up above its starting "
+               "value: pick a rate before the loss turns up, not after")
+_H411_EDGE = ("That is at (or just past) the lowest loss of the range test, the edge of "
+              "instability: Smith's rule picks a rate somewhat below it, a factor of about 3 to 10")
+_H412_EARLY = ("Your noise includes the first ten epochs, where the loss falls fast: that fall "
+               "is trend, not noise. Measure the changes after epoch 10 only")
+_H412_TREND = ("That is about the size of the mean change per epoch, the trend. The noise is the "
+               "spread of the epoch-to-epoch changes: their standard deviation")
+_H412_NOISE = ("Take the epoch-to-epoch changes np.diff(val_loss[10:]) of each run, their standard "
+               "deviation, and the median over the 5 runs")
+_H412_WHOLE = "The patience is a whole number of epochs, at least 1"
+_H412_BLIP = ("With a patience that short, a few epochs of noise without a new best stop the run "
+              "while the loss is still creeping down (the chapter's blip). Compare the noise with "
+              "how far the trend falls in one epoch")
+_H412_SHORT = ("Over that many epochs the trend falls by less than the noise, so noise alone can "
+               "still stop the run: the patience has to be longer")
+_H412_LONG = ("A patience that long hardly ever fires within a 30-epoch budget: that is training "
+              "for the whole budget, not early stopping")
+_H412_NEG = "min_delta is the smallest change that counts as an improvement: 0 or positive"
+_H412_DELTA = ("A min_delta as large as the noise makes real but small improvements not count, "
+               "so the rule stops on noise sooner. Keep it well below the noise")
+
+
+def _rule_411(lr):
+    low, high, best, blow = range_test_bounds()
+    if lr <= 0:
+        return _H411_LOG
+    if lr < low:
+        return _H411_SMALL
+    if lr >= blow:
+        return _H411_BLOWN
+    if lr > high:
+        return _H411_EDGE
+    return None
+
+
+# --------------------------------------------------------------------------
+# 4.12: early stopping with a patience chosen from the noise
+# --------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=None)
+def stopping_curves():
+    """The validation losses of the chapter's long runs: SGD(lr=0.3), 30 epochs, seeds 0-4."""
+    from .. import optim, train
+    from ..course.paths import seeded_runs
+    from ..data import digits
+
+    split, _ = train.standardized_split(*digits(), seed=0)
+    runs = seeded_runs(split, lambda p: optim.SGD(p, lr=0.3), seeds=range(5), epochs=30)
+    return tuple(tuple(float(v) for v in h["val_loss"]) for h in runs)
+
+
+def noise_and_trend(first: int = 10):
+    """Median over the seeds of the standard deviation of the epoch-to-epoch change
+    of the validation loss after epoch ``first`` (ddof=1), and of the slope of a
+    least-squares line through those epochs (per epoch)."""
+    V = [np.asarray(v) for v in stopping_curves()]
+    sigma = float(np.median([np.std(np.diff(v[first:]), ddof=1) for v in V]))
+    epochs = np.arange(first + 1, len(V[0]) + 1)
+    slope = float(np.median([np.polyfit(epochs, v[first:], 1)[0] for v in V]))
+    return sigma, slope
+
+
+def patience_reference():
+    """``np.array([noise, patience, min_delta])``: the noise of :func:`noise_and_trend`,
+    the smallest patience over which the trend's fall exceeds it, and min_delta 0."""
+    sigma, slope = noise_and_trend()
+    return np.array([sigma, float(np.ceil(sigma / abs(slope))), 0.0])
+
+
+def _whole_noise():
+    """The mistaken noise of the whole curve, first epochs included (median over seeds)."""
+    return float(np.median([np.std(np.diff(v), ddof=1) for v in stopping_curves()]))
+
+
+def _rule_412(answer):
+    noise, patience, min_delta = (float(v) for v in answer)
+    sigma, slope = noise_and_trend()
+    need = sigma / abs(slope)
+    if not 0.7 * sigma <= noise <= 1.4 * sigma:
+        whole = _whole_noise()
+        if noise > 5 * sigma and abs(noise - whole) < 0.5 * whole:
+            return _H412_EARLY
+        if noise < 0.5 * sigma and noise <= 2 * abs(slope):
+            return _H412_TREND
+        return _H412_NOISE
+    if patience != round(patience) or patience < 1:
+        return _H412_WHOLE
+    if patience <= 3:
+        return _H412_BLIP
+    if patience < 0.75 * need:
+        return _H412_SHORT
+    if patience > 20:
+        return _H412_LONG
+    if min_delta < 0:
+        return _H412_NEG
+    if min_delta > 0.5 * sigma:
+        return _H412_DELTA
+    return None
 
 
 EXERCISES = [
@@ -393,5 +563,46 @@ EXERCISES = [
                     "interval that contains 0 does not show that a difference is 0."),
         ],
         solution='answer_4_10 = "a"',
+    ),
+    _ConclusionExercise(
+        id="4.11",
+        title="a learning-rate range test: pick a learning rate for plain SGD on the digits",
+        reference=lambda: range_test_bounds()[2] / 5,
+        rule=_rule_411,
+        hint=("Plot the range test's loss against the learning rate on a logarithmic axis; find "
+              "where the loss is lowest and pick a rate somewhat below it."),
+        mistakes=[
+            Mistake(lambda: range_test_bounds()[3] * 1.2, _H411_BLOWN),
+            Mistake(lambda: range_test_bounds()[2], _H411_EDGE),
+            Mistake(lambda: 1e-3, _H411_SMALL),
+            Mistake(lambda: np.log10(range_test_bounds()[2] / 5), _H411_LOG),
+        ],
+        solution=("lrs, losses = paths.lr_range_test(split, lambda p: optim.SGD(p, lr=1e-3),\n"
+                  "                                  1e-3, 10.0, steps=100, seed=0)\n"
+                  "smooth = np.convolve(losses, np.ones(5) / 5, mode='valid')\n"
+                  "lr_best = lrs[2:-2][np.argmin(smooth)]\n"
+                  "answer_4_11 = lr_best / 5"),
+    ),
+    _ConclusionExercise(
+        id="4.12",
+        title="early stopping: measure the noise, then choose patience and min_delta",
+        reference=patience_reference,
+        shape=(3,),
+        rule=_rule_412,
+        hint=("Measure the noise as the standard deviation of np.diff(val_loss[10:]), the trend as "
+              "the slope of a line through the same epochs, and choose the patience so that the "
+              "trend's fall over that many epochs exceeds the noise."),
+        mistakes=[
+            Mistake(lambda: patience_reference() * [0, 1, 1] + [_whole_noise(), 0, 0], _H412_EARLY),
+            Mistake(lambda: np.array([abs(noise_and_trend()[1]), 10, 0.0]), _H412_TREND),
+            Mistake(lambda: patience_reference() * [1, 0, 1] + [0, 3, 0], _H412_BLIP),
+            Mistake(lambda: patience_reference() * [1, 0, 1] + [0, 30, 0], _H412_LONG),
+            Mistake(lambda: patience_reference() * [1, 1, 0] + [0, 0, noise_and_trend()[0]],
+                    _H412_DELTA),
+        ],
+        solution=("V = [np.array(h['val_loss']) for h in runs]\n"
+                  "noise = np.median([np.std(np.diff(v[10:]), ddof=1) for v in V])\n"
+                  "slope = np.median([np.polyfit(np.arange(11, 31), v[10:], 1)[0] for v in V])\n"
+                  "answer_4_12 = np.array([noise, np.ceil(noise / abs(slope)), 0.0])"),
     ),
 ]
