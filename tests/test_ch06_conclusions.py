@@ -13,6 +13,7 @@ from nnlearn import Tensor, backend, data, losses, nn, optim, train
 from nnlearn.course import regularization as reg
 from nnlearn.exercises import get_exercise
 from nnlearn.train import predict
+from test_ch06_regularization import _torch_copy   # one float64 torch twin of a tanh net
 
 BACKENDS = ["numpy", "torch"]
 
@@ -22,20 +23,6 @@ def _bishop_data():
     X_val, d_val = data.sinusoid(10, noise=0.3, seed=11)
     X_test, d_test = data.sinusoid(1000, noise=0.3, seed=100)
     return X, d, X_val, d_val, X_test, d_test
-
-
-def _torch_copy(model):
-    layers = []
-    for m in model:
-        if isinstance(m, nn.Linear):
-            lin = torch.nn.Linear(m.in_features, m.out_features).double()
-            with torch.no_grad():
-                lin.weight.copy_(torch.from_numpy(m.weight.numpy()))
-                lin.bias.copy_(torch.from_numpy(m.bias.numpy()))
-            layers.append(lin)
-        else:
-            layers.append(torch.nn.Tanh())
-    return torch.nn.Sequential(*layers)
 
 
 @pytest.mark.parametrize("name", BACKENDS)
