@@ -319,3 +319,11 @@ def test_exercise_6_4_hints_do_not_state_the_answer_r2c_c3():
     ex = get_exercise("6.4")
     texts = [ex.hint] + [m.hint for m in ex.mistakes if m.answer == "b"]
     assert all("1 − keep_prob" not in t and "1 - keep_prob" not in t for t in texts)
+
+
+def test_general_hints_do_not_spell_out_the_formula_r2c_c4():
+    """r2c C4: the general hints of 5.4, 6.2 and 6.3 point at the step to take instead of
+    writing the formula that answers the exercise."""
+    assert "2/(fan_in + fan_out)" not in get_exercise("5.4").hint
+    assert "(1 − p)·s·x" not in get_exercise("6.2").hint
+    assert "divide" not in get_exercise("6.3").hint and "1 - p" not in get_exercise("6.3").hint

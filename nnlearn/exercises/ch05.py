@@ -250,7 +250,8 @@ EXERCISES = [
         reference=xavier_std,
         inputs=_inputs_5_4,
         n=None,
-        hint="Write Var(w) = gain² · 2/(fan_in + fan_out), then return its square root.",
+        hint="Start from the variance of the normalized initialization in the chapter's table; "
+             "does gain multiply the standard deviation or the variance?",
         mistakes=[
             Mistake(lambda fi, fo, g: math.sqrt(2.0 / (fi + fo)),
                     "Your function ignores gain: the standard deviation is multiplied by it "

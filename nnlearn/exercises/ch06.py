@@ -168,8 +168,8 @@ EXERCISES = [
         id="6.2",
         title="the inverted-dropout scale for p = 0.2",
         reference=1 / (1 - _P),
-        hint="A survivor is kept with probability 1 − p; choose the scale s so that the expected "
-             "output, (1 − p)·s·x, equals x.",
+        hint="Write the expected output of one unit with a scale s on the survivors: how often "
+             "does a unit survive, and what does it output then?",
         mistakes=[
             Mistake(1 / _P, "You divided by p, the probability of dropping; the survivors were kept "
                     "with probability 1 − p."),
@@ -188,8 +188,8 @@ EXERCISES = [
         inputs=_dropout_inputs,
         trials=4,
         n=None,
-        hint="In training mode keep the entries where u >= p and divide them by the keep "
-             "probability; in evaluation mode return x as it is.",
+        hint="np.where(condition, value, 0.0) keeps some entries and zeros the others; the scale "
+             "is the one exercise 6.2 derives, and evaluation mode changes nothing.",
         mistakes=[
             Mistake(lambda x, u, p, training: x if not training else np.where(u < p, x / p, 0.0),
                     "You kept the entries where u < p, a fraction p of them: p is the probability "
