@@ -898,3 +898,15 @@ def test_restart_outcome_is_decided_by_the_start_not_the_optimizer_A7():
     S = np.array([r.successes[k] for k in settings])
     assert agree == pytest.approx(np.mean(S.all(axis=0) | ~S.any(axis=0)))
     assert agree >= 0.95 and max(r.p.values()) < 0.3
+
+
+def test_from_up_the_valley_momentum_and_adaptive_methods_arrive_while_sgd_crawls():
+    """The sentence under "The paths": 150 steps from (−2, 20), the settings of the figure."""
+    phi_star = descend(grad, (0.5, 15.0), "SGD", 500, lr=1.0).path[-1]
+    settings = {"SGD": dict(lr=1.0), "momentum": dict(lr=1.0, momentum=0.9),
+                "Adagrad": dict(lr=0.5), "RMSprop": dict(lr=0.05), "Adam": dict(lr=0.1)}
+    far = {k: float(np.linalg.norm(descend(grad, (-2.0, 20.0), "SGD" if k in ("SGD", "momentum")
+                                           else k, 150, **kw).path[-1] - phi_star))
+           for k, kw in settings.items()}
+    assert far["SGD"] > 2.0                                    # still on the valley floor
+    assert all(d < 0.2 for k, d in far.items() if k != "SGD")  # at the minimum
