@@ -78,6 +78,7 @@ __all__ = [
     "Restarts",
     "random_restarts",
     "restart_rates",
+    "restart_agreement",
     "steps_to_target",
     "race",
     "termination_table",
