@@ -224,11 +224,11 @@ def test_regularization_lowers_the_validation_loss_for_seeds_0_1_2(digits_split)
         assert reg["val_loss"][-1] < plain["val_loss"][-1]
         # rising less after the minimum: "lower and flatter"
         assert reg["val_loss"][-1] - reg.best["val_loss"] < plain["val_loss"][-1] - plain.best["val_loss"]
-        if seed == 0:
-            # "five times more data does more than both regularizers together"
-            _, full = train_mlp(digits_split, seed=seed)
-            assert full.best["val_loss"] < 0.75 * reg.best["val_loss"]
-            assert full.best["val_accuracy"] > reg.best["val_accuracy"]
+        # "five times more data does more than both regularizers together": the same network
+        # (256 × 2, 60 epochs, no regularization) on all the training images, seeds 0, 1, 2
+        _, full = train_mlp(digits_split, width=256, depth=2, epochs=60, seed=seed)
+        assert full.best["val_loss"] < 0.6 * reg.best["val_loss"]
+        assert full.best["val_accuracy"] > reg.best["val_accuracy"]
 
 
 # --------------------------------------------------------------------------
@@ -432,6 +432,11 @@ def test_width_comparison_verdicts_as_the_page_states(widths, digits_split):
     # the per-seed table: a single-seed study could have reported either width as lower
     lower_32 = np.asarray(narrow["loss"]) < np.asarray(wide["loss"])
     assert lower_32.any() and not lower_32.all()
+    assert int(np.sum(~lower_32)) == 3                          # the page: lower loss on 3 of 5
+    # ... but on the accuracy every seed favours width 128 and the runs do not cross: the bands
+    # overlap only because the screen is conservative
+    assert np.all(wide["accuracy"] > narrow["accuracy"])
+    assert wide["accuracy"].min() >= narrow["accuracy"].max()
     # the paired test on the accuracy agrees with scipy
     from scipy import stats
     assert by_acc.p_value == pytest.approx(stats.ttest_rel(wide["accuracy"], narrow["accuracy"]).pvalue)
@@ -604,9 +609,28 @@ def test_training_longer_is_within_the_seed_noise(widths, digits_split):
     assert (L[-3] - L[-1]) / L[-3] > 0.05 and (V[-3] - V[-1]) / V[-3] < 0.008
     np.testing.assert_allclose(h60["loss"][:20], h20["loss"], rtol=1e-9)   # same first 20 epochs
     gain = 1 - h60.best["val_loss"] / h20.best["val_loss"]
+    assert 0 <= gain < 0.05                        # "cannot come out negative": a few percent
+
+
+def test_training_longer_is_no_better_on_the_report_half(widths, digits_split):
+    # the page: over the five seeds, the 60-epoch runs' checkpoints have a higher report loss on
+    # 4 seeds and the same on 1 (best epoch within the first 20); both verdicts too close to call
     _, wide = widths
-    noise = wide.std("loss") / wide.mean("loss")
-    assert 0 <= gain < 0.5 * noise
+
+    def longer_run(seed):
+        model, _ = train_mlp(digits_split, width=128, lr=3e-3, epochs=60, seed=seed)
+        return _on_report(model, digits_split)
+    longer = experiment.run_seeds(longer_run, range(5), n_jobs=1)
+    higher = np.asarray(longer["loss"]) > np.asarray(wide["loss"]) * (1 + 1e-9)
+    same = np.isclose(longer["loss"], wide["loss"], rtol=1e-9, atol=0)
+    assert higher.sum() == 4 and same.sum() == 1
+    by_loss = experiment.compare(wide, longer, "loss")
+    assert by_loss.conclusion == "too close to call" and by_loss.difference > 0
+    assert experiment.compare(wide, longer, "accuracy").conclusion == "too close to call"
+    # with the same seeds the selection half says the opposite (it chose the checkpoints)
+    _, h60 = train_mlp(digits_split, lr=3e-3, epochs=60, seed=0)
+    _, h20 = train_mlp(digits_split, lr=3e-3, seed=0)
+    assert h60.best["val_loss"] < h20.best["val_loss"] and higher[0]
 
 
 def test_the_ensemble_on_the_test_set(widths, digits_split):
