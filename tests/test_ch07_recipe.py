@@ -122,7 +122,7 @@ def make_mlp(width=128, depth=1, dropout=0.0):
 
 
 def train_mlp(split, width=128, depth=1, dropout=0.0, lr=1e-3, weight_decay=0.0, sgd=False,
-              epochs=20, train_data=None, seed=0, scale_last=1.0, restore_best=True):
+              epochs=20, train_data=None, seed=0, scale_last=1.0, restore_best=True, val_data=None):
     """The chapter's skeleton (``scale_last`` multiplies the last layer, as on the page)."""
     nnlearn.manual_seed(seed)
     model = make_mlp(width, depth, dropout)
@@ -132,7 +132,7 @@ def train_mlp(split, width=128, depth=1, dropout=0.0, lr=1e-3, weight_decay=0.0,
     Opt = optim.SGD if sgd else optim.AdamW
     opt = Opt(reg.weight_decay_groups(model, weight_decay), lr=lr)
     history = train.fit(model, losses.cross_entropy, opt, train_data or split.train, epochs=epochs,
-                        batch_size=32, val_data=split.val, metrics=["accuracy"], seed=seed,
+                        batch_size=32, val_data=val_data or split.val, metrics=["accuracy"], seed=seed,
                         early_stopping=epochs if restore_best else None, progress=False)
     return model, history
 
@@ -510,7 +510,9 @@ def test_debugging_checks_on_the_digits(digits_split):
     assert checks.batch_dependency(bn, X[:8], index=0) == list(range(1, 8))
 
     def fit_and_score(X_fit, X_sel):
-        model, _ = train_mlp(digits_split, train_data=(X_fit, y), epochs=5)
+        # the page: the zeroed run keeps its best epoch on zeroed selection inputs too
+        model, _ = train_mlp(digits_split, train_data=(X_fit, y), epochs=5,
+                             val_data=(X_sel, digits_split.val[1]))
         return train.evaluate(model, losses.cross_entropy, (X_sel, digits_split.val[1]))
     zero = checks.input_independent_baseline(fit_and_score, X, digits_split.val[0], metric="loss")
     assert zero["uses_input"]
