@@ -122,7 +122,7 @@ def make_mlp(width=128, depth=1, dropout=0.0):
 
 
 def train_mlp(split, width=128, depth=1, dropout=0.0, lr=1e-3, weight_decay=0.0, sgd=False,
-              epochs=20, train_data=None, seed=0, scale_last=1.0, restore_best=True):
+              epochs=20, train_data=None, seed=0, scale_last=1.0, restore_best=True, val_data=None):
     """The chapter's skeleton (``scale_last`` multiplies the last layer, as on the page)."""
     nnlearn.manual_seed(seed)
     model = make_mlp(width, depth, dropout)
@@ -132,7 +132,7 @@ def train_mlp(split, width=128, depth=1, dropout=0.0, lr=1e-3, weight_decay=0.0,
     Opt = optim.SGD if sgd else optim.AdamW
     opt = Opt(reg.weight_decay_groups(model, weight_decay), lr=lr)
     history = train.fit(model, losses.cross_entropy, opt, train_data or split.train, epochs=epochs,
-                        batch_size=32, val_data=split.val, metrics=["accuracy"], seed=seed,
+                        batch_size=32, val_data=val_data or split.val, metrics=["accuracy"], seed=seed,
                         early_stopping=epochs if restore_best else None, progress=False)
     return model, history
 
@@ -224,11 +224,11 @@ def test_regularization_lowers_the_validation_loss_for_seeds_0_1_2(digits_split)
         assert reg["val_loss"][-1] < plain["val_loss"][-1]
         # rising less after the minimum: "lower and flatter"
         assert reg["val_loss"][-1] - reg.best["val_loss"] < plain["val_loss"][-1] - plain.best["val_loss"]
-        if seed == 0:
-            # "five times more data does more than both regularizers together"
-            _, full = train_mlp(digits_split, seed=seed)
-            assert full.best["val_loss"] < 0.75 * reg.best["val_loss"]
-            assert full.best["val_accuracy"] > reg.best["val_accuracy"]
+        # "five times more data does more than both regularizers together": the same network
+        # (256 × 2, 60 epochs, no regularization) on all the training images, seeds 0, 1, 2
+        _, full = train_mlp(digits_split, width=256, depth=2, epochs=60, seed=seed)
+        assert full.best["val_loss"] < 0.6 * reg.best["val_loss"]
+        assert full.best["val_accuracy"] > reg.best["val_accuracy"]
 
 
 # --------------------------------------------------------------------------
@@ -432,6 +432,11 @@ def test_width_comparison_verdicts_as_the_page_states(widths, digits_split):
     # the per-seed table: a single-seed study could have reported either width as lower
     lower_32 = np.asarray(narrow["loss"]) < np.asarray(wide["loss"])
     assert lower_32.any() and not lower_32.all()
+    assert int(np.sum(~lower_32)) == 3                          # the page: lower loss on 3 of 5
+    # ... but on the accuracy every seed favours width 128 and the runs do not cross: the bands
+    # overlap only because the screen is conservative
+    assert np.all(wide["accuracy"] > narrow["accuracy"])
+    assert wide["accuracy"].min() >= narrow["accuracy"].max()
     # the paired test on the accuracy agrees with scipy
     from scipy import stats
     assert by_acc.p_value == pytest.approx(stats.ttest_rel(wide["accuracy"], narrow["accuracy"]).pvalue)
@@ -505,7 +510,9 @@ def test_debugging_checks_on_the_digits(digits_split):
     assert checks.batch_dependency(bn, X[:8], index=0) == list(range(1, 8))
 
     def fit_and_score(X_fit, X_sel):
-        model, _ = train_mlp(digits_split, train_data=(X_fit, y), epochs=5)
+        # the page: the zeroed run keeps its best epoch on zeroed selection inputs too
+        model, _ = train_mlp(digits_split, train_data=(X_fit, y), epochs=5,
+                             val_data=(X_sel, digits_split.val[1]))
         return train.evaluate(model, losses.cross_entropy, (X_sel, digits_split.val[1]))
     zero = checks.input_independent_baseline(fit_and_score, X, digits_split.val[0], metric="loss")
     assert zero["uses_input"]
@@ -604,9 +611,28 @@ def test_training_longer_is_within_the_seed_noise(widths, digits_split):
     assert (L[-3] - L[-1]) / L[-3] > 0.05 and (V[-3] - V[-1]) / V[-3] < 0.008
     np.testing.assert_allclose(h60["loss"][:20], h20["loss"], rtol=1e-9)   # same first 20 epochs
     gain = 1 - h60.best["val_loss"] / h20.best["val_loss"]
+    assert 0 <= gain < 0.05                        # "cannot come out negative": a few percent
+
+
+def test_training_longer_is_no_better_on_the_report_half(widths, digits_split):
+    # the page: over the five seeds, the 60-epoch runs' checkpoints have a higher report loss on
+    # 4 seeds and the same on 1 (best epoch within the first 20); both verdicts too close to call
     _, wide = widths
-    noise = wide.std("loss") / wide.mean("loss")
-    assert 0 <= gain < 0.5 * noise
+
+    def longer_run(seed):
+        model, _ = train_mlp(digits_split, width=128, lr=3e-3, epochs=60, seed=seed)
+        return _on_report(model, digits_split)
+    longer = experiment.run_seeds(longer_run, range(5), n_jobs=1)
+    higher = np.asarray(longer["loss"]) > np.asarray(wide["loss"]) * (1 + 1e-9)
+    same = np.isclose(longer["loss"], wide["loss"], rtol=1e-9, atol=0)
+    assert higher.sum() == 4 and same.sum() == 1
+    by_loss = experiment.compare(wide, longer, "loss")
+    assert by_loss.conclusion == "too close to call" and by_loss.difference > 0
+    assert experiment.compare(wide, longer, "accuracy").conclusion == "too close to call"
+    # with the same seeds the selection half says the opposite (it chose the checkpoints)
+    _, h60 = train_mlp(digits_split, lr=3e-3, epochs=60, seed=0)
+    _, h20 = train_mlp(digits_split, lr=3e-3, seed=0)
+    assert h60.best["val_loss"] < h20.best["val_loss"] and higher[0]
 
 
 def test_the_ensemble_on_the_test_set(widths, digits_split):

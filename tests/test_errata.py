@@ -408,6 +408,25 @@ def test_erratum_003_sigma_is_relu(name):
     np.testing.assert_allclose(corrected, torch_deltas(relu_net, x, bce)[0], rtol=1e-12, atol=1e-15)
 
 
+def test_erratum_003_sigma_is_relu_wrong_sign_above_one():
+    """The page: the slide's delta is the true one times a(1 − a): smaller for 0 < a < 1, of the
+    wrong sign for a ReLU activation a > 1 (the page's second sample, unit 0, a = 2.38)."""
+    net = manual.MLP([3, 4, 1], activation="relu", output="sigmoid", loss="log", seed=2)
+    x, d = np.array([[0.5, -1.0, 2.0], [1.5, -3.0, 6.0]]), np.array([[1.0], [1.0]])
+    net.gradient(x, d)
+    a, true = np.asarray(net.Z[1]), np.asarray(net.delta[1])
+    slide = np.asarray(errata.slide003_hidden_delta(net.Z[1], net.delta[2], net.W[2]))
+    # the true deltas against PyTorch (mean log loss over the two samples)
+    bce = lambda Y, U: F.binary_cross_entropy(Y, torch.tensor(d))
+    np.testing.assert_allclose(true, torch_deltas(net, x, bce)[0], rtol=1e-12, atol=1e-15)
+    active = a > 0
+    np.testing.assert_allclose(slide[active], (a * (1 - a) * true)[active], rtol=1e-12)
+    small, big = active & (a < 1), a > 1
+    assert small.any() and big.any()
+    assert np.all(np.abs(slide[small]) < np.abs(true[small]) / 4 + 1e-15)
+    assert np.all(np.sign(slide[big]) == -np.sign(true[big])) and np.all(true[big] != 0)
+
+
 def test_erratum_003_bounded_domain():
     """1/x on the bounded set (0, 1): every tanh network misses it by ≥ 1 somewhere."""
     for seed, width in ((0, 10), (1, 100), (2, 1000)):

@@ -98,9 +98,15 @@ def test_promotion_and_its_two_extensions():
     np.testing.assert_array_equal(np.asarray(prod), ints @ np.ones((3, 2)))
     with pytest.raises(RuntimeError):
         torch.tensor(ints) @ torch.ones(3, 2)
+    # the restriction: a bool tensor to a bool power raises; PyTorch returns bool for a Python
+    # bool exponent and raises too for a bool tensor exponent (the page says both)
     with pytest.raises(TypeError, match="bool"):
         nnlearn.tensor([True]) ** True
+    with pytest.raises(TypeError, match="bool"):
+        nnlearn.tensor([True]) ** nnlearn.tensor([True])
     assert (torch.tensor([True]) ** True).dtype == torch.bool
+    with pytest.raises(RuntimeError, match="Bool"):
+        torch.tensor([True]) ** torch.tensor([True])
 
 
 def test_out_does_not_resize():

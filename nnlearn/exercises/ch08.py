@@ -61,8 +61,8 @@ EXERCISES = [
         options={
             "a": "The best learning rate is the best trial's: the search has found it.",
             "b": "Weight decay is what matters most here, since its best value is the largest.",
-            "c": "The best trial sits at the edge of the learning-rate range: widen the range "
-                 "upwards and search again before concluding anything.",
+            "c": "The best trial sits at the edge of the space, its learning rate at the top of "
+                 "its range: widen that range upwards and search again before concluding anything.",
             "d": "Run the best trial with five more seeds to make it certain.",
         },
         reference="c",
