@@ -43,8 +43,10 @@ and backpropagation is three equations:
     \end{aligned}
 
 started from the output delta
-:math:`\delta^{(L)} = \frac{\partial E}{\partial Y} \odot f_L'(U^{(L)})`.
-For each of the three *matched* loss/output pairs this simplifies to
+:math:`\delta^{(L)} = \frac{\partial E}{\partial Y} \odot f_L'(U^{(L)})` for an
+element-wise output activation (for softmax, the product with its Jacobian:
+see :obj:`MLP.output_delta`). For each of the three *matched* loss/output pairs
+this simplifies to
 
 .. math:: \delta^{(L)} = \frac{1}{N}\,(Y - D).
 
