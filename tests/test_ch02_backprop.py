@@ -411,6 +411,10 @@ def test_exercise_2_6_ratio_reference():
     assert ch02.ratio_2_6() == pytest.approx(deltas["squared"] / deltas["log"], rel=1e-12)
     assert ch02.ratio_2_6() == pytest.approx(0.00665, abs=5e-6)
     assert 1 / ch02.ratio_2_6() == pytest.approx(150, abs=1)
+    # r2a: the inverted ratio gets a hint that makes the learner reason, not "the inverse ratio"
+    inverted = {e.id: e for e in ch02.EXERCISES}["2.6"].check(1 / ch02.ratio_2_6())
+    assert inverted.status == "incorrect" and "inverse" not in inverted.hint
+    assert "which one does the question put on top" in inverted.hint
 
 
 # ---------------------------------------------------------------------------

@@ -375,7 +375,8 @@ EXERCISES = [
         hint="Write both output deltas as the chain rule through the sigmoid: ∂E_n/∂y times "
              "σ′(u). Which factors are the same in both?",
         mistakes=[
-            Mistake(lambda: 1 / ratio_2_6(), "That is δ_log / δ_squared, the inverse ratio."),
+            Mistake(lambda: 1 / ratio_2_6(), "Check the ratio against your prediction: which of "
+                    "the two deltas is larger, and which one does the question put on top?"),
             Mistake(_y6, "That is σ(u) = y. The factor the squared loss keeps is the sigmoid's "
                     "derivative σ′(u)."),
             Mistake(1 - _y6, "That is 1 − y. The factor the squared loss keeps is the whole "
