@@ -394,8 +394,9 @@ EXERCISES = [
              "deltas, and the accumulation of the gradients; then multiply by the number of "
              "samples.",
         mistakes=[
-            Mistake(3 * L_2_7 - 1, "That is the count of the matrix form (or of one sample); "
-                    "the loop repeats it for every sample."),
+            Mistake(3 * L_2_7 - 1, "The question asks for the loop's products in all: count "
+                    "the products the loop makes for one sample (forward, deltas, gradients), "
+                    "then ask how often the loop runs."),
             Mistake(N_2_7 * 3 * L_2_7, "The deltas are propagated from layer L down to layer 1: "
                     "how many products δ⁽ˡ⁺¹⁾W⁽ˡ⁺¹⁾ does that take for L layers?"),
             Mistake(N_2_7 * (2 * L_2_7 - 1), "You counted the backward pass only; every sample "
