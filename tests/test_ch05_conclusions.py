@@ -146,3 +146,65 @@ def test_zero_start_output_biases_move_under_adam_but_loss_stays_ln3_rev56_1(nam
     (p * 1e-13).sum().backward()
     opt.step()
     assert abs(float(np.asarray(p)[0])) == pytest.approx(0.05 * 1e-13 / (1e-13 + 1e-8), rel=1e-6)
+
+
+# --------------------------------------------------------------------------
+# Review r2c (2026-12-06)
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_twins_need_equal_biases_too_r2c_a1(name):
+    """r2c A1: equal incoming and outgoing weights make twins only with equal biases. The same
+    all-0.5 weights with nn.Linear's random biases give 16 different units at once; with the
+    biases at 0 the units are twins (to 1e-9) after the same 20 Adam steps."""
+    X, y = data.spirals(n=300, classes=3, seed=0)
+
+    def train_20(bias_zero):
+        nnlearn.manual_seed(0)
+        model = ie.mlp([2, 16, 3], "tanh")                 # random default biases
+        for lin in (model[0], model[2]):
+            init.constant_(lin.weight, 0.5)
+            if bias_zero:
+                init.constant_(lin.bias, 0.0)
+        opt = nnlearn.optim.Adam(model.parameters(), lr=0.05)
+        for _ in range(20):
+            opt.zero_grad()
+            losses.cross_entropy(model(nnlearn.tensor(X)), nnlearn.tensor(y)).backward()
+            opt.step()
+        return model[0].weight
+
+    with backend.use(name):
+        random_bias, zero_bias = train_20(False), train_20(True)
+    assert ie.distinct_rows(random_bias, 1e-6) == 16 and ie.row_spread(random_bias) > 0.1
+    assert ie.distinct_rows(zero_bias, 1e-6) == 1 and ie.row_spread(zero_bias) < 1e-9
+
+
+def test_zero_start_gives_no_weight_a_gradient_but_output_biases_one_r2c_a4():
+    """r2c A4: from all-zero weights and biases no weight gets a gradient, but the output
+    biases do when the classes are unbalanced: the gradient of the mean cross-entropy with
+    respect to them is p̄ − ȳ = 1/3 − (class share), here (−1/15, −1/15, 2/15)."""
+    X, y = data.spirals(n=300, classes=3, seed=0)
+    keep = np.concatenate([np.where(y == 0)[0], np.where(y == 1)[0], np.where(y == 2)[0][:50]])
+    X, y = X[keep], y[keep]
+    nnlearn.manual_seed(0)
+    model = ie.mlp([2, 16, 3], "tanh", init="zeros")
+    losses.cross_entropy(model(nnlearn.tensor(X)), nnlearn.tensor(y)).backward()
+    assert not np.any(np.asarray(model[0].weight.grad)) and not np.any(np.asarray(model[2].weight.grad))
+    assert not np.any(np.asarray(model[0].bias.grad))
+    share = np.bincount(y) / len(y)                                 # (0.4, 0.4, 0.2)
+    np.testing.assert_allclose(np.asarray(model[2].bias.grad), 1 / 3 - share, atol=1e-15)
+    np.testing.assert_allclose(1 / 3 - share, [-1 / 15, -1 / 15, 2 / 15], atol=1e-15)
+    # and PyTorch agrees: a zero Linear-tanh-Linear has the same output-bias gradient
+    t = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3)).double()
+    for p in t.parameters():
+        torch.nn.init.zeros_(p)
+    torch.nn.functional.cross_entropy(t(torch.tensor(X)), torch.tensor(y)).backward()
+    np.testing.assert_allclose(t[2].bias.grad.numpy(), np.asarray(model[2].bias.grad), atol=1e-15)
+
+
+def test_exercise_5_5_options_are_balanced_r2c_c2():
+    """r2c C2: the right option of 5.5 is no longer the one long, detailed option."""
+    ex = get_exercise("5.5")
+    lengths = {k: len(v) for k, v in ex.options.items()}
+    assert ex.reference == "a"
+    assert lengths["a"] < 1.6 * min(lengths.values())

@@ -248,3 +248,82 @@ def test_sweep_verdicts_count_a_diverged_seed_as_failed():
     sweep = reg.LearningRateSweep([0.01, 0.1, 1, 3, 10], ["net"], {"net": scores}, "acc", (0, 1, 2))
     assert sweep.verdicts("net", learns=0.6, fails=0.3) == ["learns", "fails", "fails", "mixed", "mixed"]
     assert sweep.diverged("net").tolist() == [0, 3, 1, 0, 0]
+
+
+# --------------------------------------------------------------------------
+# Review r2c (2026-12-06)
+# --------------------------------------------------------------------------
+
+def test_bn_at_the_smallest_learning_rate_three_seeds_cannot_call_five_can_r2c_a3():
+    """r2c A3: at lr = 0.03, after five epochs, Welch's 95% interval for batch norm − plain
+    reaches 0 (or nearly) with the sweep's three seeds, and lies below 0 with five: batch
+    normalization is behind there. The interval is checked against scipy's Welch test."""
+    from scipy import stats
+
+    from nnlearn import experiment
+
+    split, _ = train.standardized_split(*data.digits(), seed=0)
+    nets = {"plain": lambda: reg.deep_relu_mlp(batch_norm=False),
+            "batch norm": lambda: reg.deep_relu_mlp(batch_norm=True)}
+    sweep = reg.learning_rate_sweep(nets, lrs=[0.03], train_data=split.train, val_data=split.val,
+                                    loss_fn=losses.cross_entropy, epochs=5, batch_size=64,
+                                    seeds=range(5))
+    plain, bn = sweep.scores["plain"][0], sweep.scores["batch norm"][0]
+    three, five = experiment.welch(plain[:3], bn[:3]), experiment.welch(plain, bn)
+    assert three["ci"][1] > -0.01                       # reaches 0, or nearly: cannot call
+    assert five["ci"][1] < -0.01 and five["difference"] < -0.05
+    ref = stats.ttest_ind(bn, plain, equal_var=False).confidence_interval(0.95)
+    assert five["ci"][0] == pytest.approx(ref.low) and five["ci"][1] == pytest.approx(ref.high)
+
+
+def test_adamw_weight_decay_is_not_l2_in_the_loss_r2c_a2():
+    """r2c A2: `weight_decay` is L2 in the loss for SGD and Adam (equal trajectories), but not
+    for AdamW, whose weight_decay is the decoupled shrink (as torch.optim.AdamW's)."""
+    X, d, *_ = _bishop_data()
+
+    def run(opt_class, in_loss, in_optimizer):
+        nnlearn.manual_seed(0)
+        model = reg.sinusoid_net(10)
+        opt = opt_class(model.parameters(), lr=0.05, weight_decay=in_optimizer)
+        for _ in range(100):
+            opt.zero_grad()
+            loss = 0.5 * losses.mse_loss(model(nnlearn.tensor(X)), nnlearn.tensor(d))
+            if in_loss:
+                loss = loss + reg.l2_penalty(model, in_loss, include_bias=True)
+            loss.backward()
+            opt.step()
+        return np.concatenate([p.numpy().ravel() for p in model.parameters()])
+
+    for opt_class in (optim.SGD, optim.Adam):
+        np.testing.assert_allclose(run(opt_class, 0.0, 0.1), run(opt_class, 0.1, 0.0), atol=1e-12)
+    assert np.abs(run(optim.AdamW, 0.0, 0.1) - run(optim.Adam, 0.1, 0.0)).max() > 0.01
+
+
+def test_exercise_6_10_accepts_a_pair_in_any_form_r2c_a5():
+    """r2c A5: 6.10's answer is two epochs; a tuple, a list, a NumPy array or a torch tensor of
+    the two is the same right answer, and a wrong pair in any of these forms stays wrong."""
+    from nnlearn.exercises.ch06 import early_stopping_epochs as right
+
+    ex = get_exercise("6.10")
+    for form in (tuple, list, np.array, torch.tensor):
+        assert ex.judge(lambda v, p, m, f=form: f(right(v, p, m)))[0] == "correct"
+        assert ex.judge(lambda v, p, m, f=form: f(right(v, p, 0.0)))[0] == "incorrect"
+    from nnlearn.exercises.core import _Invalid
+    with pytest.raises(_Invalid):                        # three numbers are not a pair
+        ex.judge(lambda v, p, m: np.array([1, 2, 3]))
+
+
+def test_exercise_6_4_hints_do_not_state_the_answer_r2c_c3():
+    """r2c C3: neither the general hint of 6.4 nor the hint for its wrong option b names the
+    probability the slide's code keeps a unit with."""
+    ex = get_exercise("6.4")
+    texts = [ex.hint] + [m.hint for m in ex.mistakes if m.answer == "b"]
+    assert all("1 − keep_prob" not in t and "1 - keep_prob" not in t for t in texts)
+
+
+def test_general_hints_do_not_spell_out_the_formula_r2c_c4():
+    """r2c C4: the general hints of 5.4, 6.2 and 6.3 point at the step to take instead of
+    writing the formula that answers the exercise."""
+    assert "2/(fan_in + fan_out)" not in get_exercise("5.4").hint
+    assert "(1 − p)·s·x" not in get_exercise("6.2").hint
+    assert "divide" not in get_exercise("6.3").hint and "1 - p" not in get_exercise("6.3").hint

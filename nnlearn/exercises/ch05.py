@@ -250,7 +250,8 @@ EXERCISES = [
         reference=xavier_std,
         inputs=_inputs_5_4,
         n=None,
-        hint="Write Var(w) = gain² · 2/(fan_in + fan_out), then return its square root.",
+        hint="Start from the variance of the normalized initialization in the chapter's table; "
+             "does gain multiply the standard deviation or the variance?",
         mistakes=[
             Mistake(lambda fi, fo, g: math.sqrt(2.0 / (fi + fo)),
                     "Your function ignores gain: the standard deviation is multiplied by it "
@@ -286,11 +287,14 @@ EXERCISES = [
         id="5.5",
         title="find the mistake: a scaler fitted on all the data before splitting",
         options={
-            "a": "The scaler's statistics include the validation and test samples; fit it on the "
-                 "training split only, then transform all three splits.",
-            "b": "Nothing: standardization does not use the labels.",
-            "c": "The data should be whitened, not standardized.",
-            "d": "The scaler should be fitted separately on each split.",
+            "a": ("The scaler was fitted on every sample, test samples included, so the test "
+                  "set shaped the training inputs."),
+            "b": ("Nothing is wrong: the scaler never sees the labels, so nothing about the "
+                  "answers can leak into training."),
+            "c": ("The pixels are correlated, so standardizing is not enough: whiten the data "
+                  "instead, then split it."),
+            "d": ("Each split has its own distribution, so each should be standardized with its "
+                  "own mean and standard deviation."),
         },
         reference="a",
         hint="Which samples were used to compute the mean and standard deviation, and which "

@@ -5,13 +5,16 @@ The one exception is 6.5, a prediction about an experiment; the chapter's
 experiment and ``tests/test_ch06_regularization.py`` confirm it.
 """
 
+import functools
 import itertools
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
+from .. import backend
 from .core import (ArrayExercise, ChoiceExercise, FunctionExercise, Mistake, NumberExercise,
-                   TableExercise)
+                   TableExercise, _is_array)
 
 # 6.1: the gradient of (λ/2)‖W‖² with respect to [W | b] of a Linear(3, 2)
 _W = np.array([[0.5, -1.0, 2.0], [0.0, 1.5, -0.5]])
@@ -103,6 +106,27 @@ def early_stopping_epochs(val_loss, patience, min_delta):
     return best_epoch, len(val_loss)
 
 
+@dataclass(kw_only=True)
+class PairFunctionExercise(FunctionExercise):
+    """A function exercise whose answer is a pair of numbers: ``(a, b)``, ``[a, b]`` and a
+    length-2 array (``np.array([a, b])``, a natural way to return two epochs) are all the
+    same answer."""
+
+    def judge(self, fn):
+        if callable(fn) and not isinstance(fn, type):
+            inner = fn
+
+            @functools.wraps(inner)
+            def fn(*args):
+                out = inner(*args)
+                if _is_array(out) or hasattr(out, "shape"):       # NumPy, nnlearn, torch
+                    a = np.asarray(backend.to_numpy(out) if _is_array(out) else out)
+                    if a.ndim == 1 and a.size == 2:
+                        return tuple(a.tolist())
+                return out
+        return super().judge(fn)
+
+
 def _inputs_6_10(rng):
     patience = int(rng.integers(2, 6))
     min_delta = float(rng.choice([0.003, 0.01, 0.02]))
@@ -144,8 +168,8 @@ EXERCISES = [
         id="6.2",
         title="the inverted-dropout scale for p = 0.2",
         reference=1 / (1 - _P),
-        hint="A survivor is kept with probability 1 − p; choose the scale s so that the expected "
-             "output, (1 − p)·s·x, equals x.",
+        hint="Write the expected output of one unit with a scale s on the survivors: how often "
+             "does a unit survive, and what does it output then?",
         mistakes=[
             Mistake(1 / _P, "You divided by p, the probability of dropping; the survivors were kept "
                     "with probability 1 − p."),
@@ -164,8 +188,8 @@ EXERCISES = [
         inputs=_dropout_inputs,
         trials=4,
         n=None,
-        hint="In training mode keep the entries where u >= p and divide them by the keep "
-             "probability; in evaluation mode return x as it is.",
+        hint="np.where(condition, value, 0.0) keeps some entries and zeros the others; the scale "
+             "is the one exercise 6.2 derives, and evaluation mode changes nothing.",
         mistakes=[
             Mistake(lambda x, u, p, training: x if not training else np.where(u < p, x / p, 0.0),
                     "You kept the entries where u < p, a fraction p of them: p is the probability "
@@ -201,13 +225,13 @@ EXERCISES = [
                  "a fraction 1 − keep_prob of the units instead of keep_prob.",
         },
         reference="d",
-        hint="With keep_prob = 0.8, how often is binomial(1, 1 − keep_prob) equal to 1?",
+        hint="The sentence promises one fraction of survivors; run the masking line on an array of "
+             "ones and count the nonzero entries. Which probability did binomial receive?",
         mistakes=[
             Mistake("a", "Masking the activations after the nonlinearity is the usual placement; "
                     "look at the probability passed to binomial."),
-            Mistake("b", "The mask keeps a unit with probability 1 − keep_prob and the scale is "
-                    "1/(1 − keep_prob): they match, so the expectation is unchanged. Look at how "
-                    "many units survive."),
+            Mistake("b", "The mask and the scale use the same probability, so the expectation "
+                    "is unchanged. Look at how many units survive."),
             Mistake("c", "binomial(1, q) is 1 with probability q; here q is 1 − keep_prob."),
         ],
         solution='answer_6_4 = "d"',
@@ -331,7 +355,7 @@ EXERCISES = [
                   "answer_6_9 = {'running_mean': m, 'running_var': v,\n"
                   "              'eval_output': (5.0 - m) / np.sqrt(v + 1e-5)}"),
     ),
-    FunctionExercise(
+    PairFunctionExercise(
         id="6.10",
         title="early_stopping_epochs(val_loss, patience, min_delta): the best and the stopping epoch",
         reference=early_stopping_epochs,
