@@ -795,3 +795,118 @@ def test_exercise_4_12_noise_patience_and_min_delta():
     assert _run(ex, [sigma, 9.5, 0.0]).hint == core._sentence(ch04._H412_WHOLE)
     assert _run(ex, [sigma, 10, -1e-4]).hint == core._sentence(ch04._H412_NEG)
     assert _run(ex, [sigma, 10]).status == "invalid"
+
+
+# --------------------------------------------------------------------------
+# Review r2b: checkers that graded by a rule the question did not state, and
+# conclusions that counted more than the evidence showed
+# --------------------------------------------------------------------------
+
+def test_exercise_4_12_patience_must_pass_the_exercises_own_test_A3():
+    """The exercise asks for p with p·|slope| ≥ noise. With the reference noise 1.69e-3 and
+    slope −2.06e-4 that is p ≥ 9: 7 and 8 fail it and are refused; the rule uses the
+    learner's own noise, so the ddof=0 noise (2.7% smaller) may take p = 8."""
+    from nnlearn.exercises import ch04, core
+
+    ex = {e.id: e for e in EXERCISES}["4.12"]
+    sigma, slope = ch04.noise_and_trend()
+    need = sigma / abs(slope)
+    assert 8 < need < 9
+    assert _run(ex, [sigma, 9, 0.0]).status == "correct"
+    for p in (7, 8):
+        assert p * abs(slope) < sigma                       # fails the stated test …
+        r = _run(ex, [sigma, p, 0.0])
+        assert r.status == "incorrect" and r.hint == core._sentence(ch04._H412_SHORT)  # … and is refused
+    ddof0 = float(np.median([np.std(np.diff(v[10:])) for v in ch04.stopping_curves()]))
+    assert 8 * abs(slope) >= ddof0 and _run(ex, [ddof0, 8, 0.0]).status == "correct"
+
+
+def test_exercise_4_11_hint_says_where_the_answer_lies_A4():
+    """A rate between lr_best/1.5 and lr_best is *below* the lowest loss: the hint must not say
+    "at or past" it. 1.0 is such a rate (lr_best ≈ 1.42)."""
+    from nnlearn.exercises import ch04, core
+
+    ex = {e.id: e for e in EXERCISES}["4.11"]
+    low, high, best, blow = ch04.range_test_bounds()
+    assert high < 1.0 < best
+    r = _run(ex, 1.0)
+    assert r.status == "incorrect" and r.hint == core._sentence(ch04._H411_NEAR)
+    assert "below the lowest loss" in ch04._H411_NEAR and "factor of about 3 to 10" in ch04._H411_NEAR
+    assert _run(ex, best).hint == _run(ex, best * 1.2).hint == core._sentence(ch04._H411_EDGE)
+    assert _run(ex, best / 3).status == _run(ex, best / 10).status == "correct"   # the stated rule
+
+
+def test_stopping_study_counts_the_runs_in_which_the_rule_fired_A5():
+    """A run in which the rule never fires is the full budget, "not worse" by construction.
+    On the chapter's five 30-epoch runs, patience 10 fires in only 2 (seeds 1 and 4), and the
+    reference patience of exercise 4.12 likewise; patience 3 fires in all five."""
+    from nnlearn.exercises import ch04
+
+    runs = [{"val_loss": list(v)} for v in ch04.stopping_curves()]
+    long = paths.stopping_study(runs, patience=10)
+    assert long.stopped == 2 and long.worse == 0
+    assert [r[1] for r in long.rows].count("—") == 3            # never fired: kept epoch 30
+    assert all(r[2] == 30 for r in long.rows if r[1] == "—")
+    fired = [r for r in long.rows if r[1] != "—"]
+    assert [r[0] for r in fired] == [1, 4] and all(r[3] < r[4] for r in fired)   # kept a better model
+    ref = paths.stopping_study(runs, patience=int(ch04.patience_reference()[1]))
+    assert ref.stopped == 2 and ref.worse == 0
+    short = paths.stopping_study(runs, patience=3, min_delta=1e-3)
+    assert short.stopped == 5 and short.worse == 3
+    # synthetic: a curve that never stalls is never stopped
+    assert paths.stopping_study([{"val_loss": [1.0, 0.9, 0.8]}], patience=2).stopped == 0
+
+
+def _history(initial, losses):
+    h = History()
+    h.initial = {"loss": initial}
+    for e, v in enumerate(losses, start=1):
+        h.append(e, {"loss": v})
+    return h
+
+
+@pytest.mark.parametrize("n_seeds, verdict", [(5, "too close to call"), (6, "slower")])
+def test_race_difference_equal_on_every_seed_is_judged_by_the_sign_test_A6(n_seeds, verdict):
+    """Epoch counts are integers: 'one epoch slower on each of 5 seeds' has no spread, and its
+    two-sided sign-test probability 2·0.5⁵ = 0.0625 does not reach 5%; with 6 seeds (0.031) it does."""
+    from scipy import stats
+
+    fast = [_history(2.3, [0.5, 0.04, 0.01])] * n_seeds           # 2 epochs to 0.05
+    slow = [_history(2.3, [0.5, 0.2, 0.04])] * n_seeds            # 3 epochs
+    t = paths.race_over_seeds({("A", 0.1): fast, ("B", 0.1): slow}, target=0.05)
+    p = stats.binomtest(n_seeds, n_seeds, 0.5).pvalue
+    assert p == pytest.approx(2 * 0.5 ** n_seeds)
+    assert t.rows[1][-1] == verdict and (p < 0.05) == (verdict == "slower")
+    assert t.verdict == ("A is faster" if p < 0.05 else "too close to call")
+    assert t.differences["B"][0] == 1.0
+    # a zero difference on every seed stays a tie, as before
+    tie = paths.race_over_seeds({("A", 0.1): fast, ("B", 0.1): fast}, target=0.05)
+    assert tie.rows[1][-1] == "too close to call" and tie.differences["B"] == (0.0, 0.0, 0.0)
+
+
+def test_restart_outcome_is_decided_by_the_start_not_the_optimizer_A7():
+    """The chapter's claim, shown directly: on the same 400 starts, after 1000 steps, the five
+    optimizers agree on reaching the global minimum or not from at least 95% of the starts,
+    while the success rates themselves are only about 0.24."""
+    settings = {"SGD": ("SGD", dict(lr=1.0)), "momentum": ("SGD", dict(lr=1.0, momentum=0.9)),
+                "Adagrad": ("Adagrad", dict(lr=0.5)), "RMSprop": ("RMSprop", dict(lr=0.05)),
+                "Adam": ("Adam", dict(lr=0.1))}
+    E = paths.bind(gabor_loss, X, Y)
+    r = paths.restart_rates(E, paths.bind(gabor_loss_grad, X, Y), settings, n_restarts=400,
+                            steps=1000, seed=1)
+    agree = paths.restart_agreement(r)
+    S = np.array([r.successes[k] for k in settings])
+    assert agree == pytest.approx(np.mean(S.all(axis=0) | ~S.any(axis=0)))
+    assert agree >= 0.95 and max(r.p.values()) < 0.3
+
+
+def test_from_up_the_valley_momentum_and_adaptive_methods_arrive_while_sgd_crawls():
+    """The sentence under "The paths": 150 steps from (−2, 20), the settings of the figure."""
+    phi_star = descend(grad, (0.5, 15.0), "SGD", 500, lr=1.0).path[-1]
+    settings = {"SGD": dict(lr=1.0), "momentum": dict(lr=1.0, momentum=0.9),
+                "Adagrad": dict(lr=0.5), "RMSprop": dict(lr=0.05), "Adam": dict(lr=0.1)}
+    far = {k: float(np.linalg.norm(descend(grad, (-2.0, 20.0), "SGD" if k in ("SGD", "momentum")
+                                           else k, 150, **kw).path[-1] - phi_star))
+           for k, kw in settings.items()}
+    assert far["SGD"] > 2.0                                    # still on the valley floor
+    assert all(d < 0.2 for k, d in far.items() if k != "SGD")  # at the minimum

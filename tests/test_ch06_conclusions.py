@@ -327,3 +327,24 @@ def test_general_hints_do_not_spell_out_the_formula_r2c_c4():
     assert "2/(fan_in + fan_out)" not in get_exercise("5.4").hint
     assert "(1 − p)·s·x" not in get_exercise("6.2").hint
     assert "divide" not in get_exercise("6.3").hint and "1 - p" not in get_exercise("6.3").hint
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch"])
+def test_exercise_6_10_solution_a_larger_min_delta_stops_sooner_on_a_falling_curve(name):
+    """The solution of 6.10 and workbook 06's demonstration: on the workbook's validation
+    curve, whose lowest loss is at its last epoch (the trend never turns), patience 3 with
+    min_delta 0 runs to the end, while min_delta twice the noise stops earlier, on noise.
+    (The solution once said a min_delta larger than the noise stops only once the trend has
+    turned: the opposite of what this curve, and chapter 4's five runs, show.)"""
+    from nnlearn.exercises.ch06 import early_stopping_epochs, stopping_demo
+
+    with backend.use(name):
+        demo = stopping_demo()
+    assert demo["lowest"] == demo["epochs"] == 60            # still falling at the end
+    assert demo["zero"] == (60, 60)                          # min_delta 0: no stop
+    best, stop = demo["twice_noise"]
+    assert best < stop < 60                                  # a larger min_delta stops sooner
+    # the rule itself: the same falling curve, min_delta raised, never stops later
+    curve = np.linspace(1.0, 0.9, 40) + 1e-4 * np.sin(np.arange(40))
+    stops = [early_stopping_epochs(curve, 3, md)[1] for md in (0.0, 1e-3, 1e-2)]
+    assert stops == sorted(stops, reverse=True) and stops[0] > stops[-1]

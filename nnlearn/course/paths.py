@@ -33,6 +33,8 @@ those runs.
     what a minibatch costs and buys, and where noisy runs end.
 :func:`digits_run`, :func:`seeded_runs`, :func:`lr_regimes`, :func:`race_over_seeds`, :func:`stopping_study`, :func:`schedule_study`, :func:`restart_rates`
     the chapter's experiments repeated over seeds or starts.
+:func:`restart_agreement`
+    from how many starts every optimizer ends the same way.
 :func:`mean_interval`, :func:`paired_interval`, :func:`verdict`
     the uncertainty of a mean and of a paired difference (Student's *t*),
     and the verdict they support ("too close to call" when the interval
@@ -76,6 +78,7 @@ __all__ = [
     "Restarts",
     "random_restarts",
     "restart_rates",
+    "restart_agreement",
     "steps_to_target",
     "race",
     "termination_table",
@@ -823,22 +826,27 @@ def stopping_study(histories: Sequence, *, patience: int = 3, min_delta: float =
     and with the best epoch of the whole run (retrospective selection).
     One row per run: the rule's stop and kept epoch, its validation loss,
     the validation loss at the end of the budget, the best one, and whether
-    the rule kept a worse model than the full budget.
+    the rule kept a worse model than the full budget. A run in which the rule
+    never fires *is* the full budget, "not worse" by construction: attribute
+    ``stopped`` counts the runs in which it fired, ``worse`` those it made worse.
     """
     patience = _positive_int(patience, "patience", "stopping_study")
-    rows = []
+    rows, stopped = [], 0
     for k, h in enumerate(histories):
         V = [float(v) for v in h["val_loss"]]
         stop, kept = _first_stall(V, patience, min_delta)
+        stopped += stop is not None
         kept = kept if stop is not None else len(V)
         best = int(np.argmin(V)) + 1
         rows.append([k, "—" if stop is None else stop, kept, V[kept - 1], V[-1],
                      f"{V[best - 1]:.4f} (epoch {best})",
                      "worse" if V[kept - 1] > V[-1] else "not worse"])
-    return Table(["seed", "rule stops at", "keeps epoch", "val loss kept", f"val loss, epoch {len(V)}",
-                  "best val loss", "rule vs full budget"], rows, digits=4,
-                 title=f"Validation rule (patience {patience}, min_delta {min_delta:g}) "
-                       "against the whole budget")
+    table = Table(["seed", "rule stops at", "keeps epoch", "val loss kept", f"val loss, epoch {len(V)}",
+                   "best val loss", "rule vs full budget"], rows, digits=4,
+                  title=f"Validation rule (patience {patience}, min_delta {min_delta:g}) "
+                        "against the whole budget")
+    table.stopped, table.worse = stopped, [r[-1] for r in rows].count("worse")
+    return table
 
 
 def restart_rates(loss: Callable, grad: Callable, settings: Mapping, n_restarts: int, steps: int,
@@ -886,6 +894,16 @@ def restart_rates(loss: Callable, grad: Callable, settings: Mapping, n_restarts:
                   title=f"Fraction of {n} random starts ending with E < {threshold:g}")
     table.p, table.successes = p_hat, successes
     return table
+
+
+def restart_agreement(rates: Table) -> float:
+    """The fraction of starts from which every optimizer of a :func:`restart_rates`
+    table has the same outcome (all reach the global minimum, or none does).
+
+    Equal success *rates* do not show that the *same* starts succeed; this does.
+    """
+    S = np.array(list(rates.successes.values()), dtype=bool)      # (optimizers, starts)
+    return float(np.mean(S.all(axis=0) | ~S.any(axis=0)))
 
 
 # ----------------------------------------------------------------------------
@@ -1060,7 +1078,12 @@ def race_over_seeds(runs: Mapping, target: float) -> Table:
     against the fastest, ``difference`` the runner-up's, and ``verdict``
     (``"<fastest> is faster"`` than the runner-up, or ``"too close to call"``).
     The last columns give each optimizer's extra epochs against the fastest
-    with their 95% interval: "slower" when the interval lies above 0.
+    with their 95% interval: "slower" when the interval lies above 0. Epochs
+    are integers, so a difference can be the same on every seed: it then has
+    no spread for Student's interval, and the exact sign test decides (the
+    same sign on all :math:`n` seeds has two-sided probability
+    :math:`2 \cdot 2^{-n}`, below 5% only from :math:`n = 6`; with fewer seeds
+    the interval is unbounded and the verdict "too close to call").
     """
     by_name: dict = {}
     for (name, lr), hs in runs.items():
@@ -1093,9 +1116,18 @@ def race_over_seeds(runs: Mapping, target: float) -> Table:
             continue
         d = ep[name] - ep[fastest]
         m = float(d.mean())
-        diffs[name] = (m, m, m) if np.ptp(d) == 0 else paired_interval(ep[name], ep[fastest])
+        if np.ptp(d) == 0 and m != 0:
+            # The same difference on every seed has no spread for a t interval. The exact
+            # two-sided sign test: n equal signs have probability 2·0.5ⁿ under "no difference",
+            # below 5% only from n = 6; with fewer seeds no finite interval excludes 0.
+            p = min(1.0, 2 * 0.5 ** d.size)
+            diffs[name] = (m, m, m) if p < 0.05 else (m, -math.inf, math.inf)
+            interval = f"{m:.1f} on every seed [sign test p = {p:.2g}]"
+        else:
+            diffs[name] = (m, m, m) if np.ptp(d) == 0 else paired_interval(ep[name], ep[fastest])
+            interval = f"{m:.1f} [{diffs[name][1]:.1f}, {diffs[name][2]:.1f}]"
         lo, hi = diffs[name][1:]
-        row += [f"{m:.1f} [{lo:.1f}, {hi:.1f}]",
+        row += [interval,
                 "fastest" if name == fastest else "slower" if lo > 0 else "too close to call"]
     table = Table(["optimizer", "runs reaching the target, per lr", "best lr",
                    "epochs at best lr (mean ± 95% CI)", "extra epochs vs fastest [95% CI]",

@@ -165,19 +165,28 @@ NEURON_STEPS, NEURON_LR = 100, 0.5
 def train_neuron(Scalar, backward=_backward_tiny, steps=NEURON_STEPS, lr=NEURON_LR):
     """Gradient descent on a sigmoid neuron σ(w x + b) = (1 + e^{−(w x + b)})^{−1}
     with the summed squared error, written with the tiny engine's operations only
-    (+, ×, exp, ** with a constant exponent): the loss after ``steps`` steps."""
+    (+, ×, exp, ** with a constant exponent): the loss after ``steps`` steps, that is,
+    at the weights the last update produced (``steps=0``: the loss at the start)."""
     w, b = Scalar(0.1), Scalar(0.0)
-    for _ in range(steps):
-        loss = Scalar(0.0)
+
+    def loss():
+        total = Scalar(0.0)
         for x, d in NEURON_DATA:
-            u = w * Scalar(x) + b
-            y = (Scalar(1.0) + (u * Scalar(-1.0)).exp()) ** -1
-            loss = loss + (y + Scalar(-d)) ** 2
+            y = (Scalar(1.0) + ((w * Scalar(x) + b) * Scalar(-1.0)).exp()) ** -1
+            total = total + (y + Scalar(-d)) ** 2
+        return total
+
+    for _ in range(steps):
         w.grad = b.grad = 0.0
-        backward(loss)
+        backward(loss())
         w.data -= lr * w.grad
         b.data -= lr * b.grad
-    return loss.data
+    return loss().data
+
+
+def neuron_losses():
+    """``(start, end)``: exercise 3.8's loss before training and after its 100 steps."""
+    return train_neuron(_Scalar, steps=0), train_neuron(_Scalar)
 
 
 def _neuron_with(exp_partial=None, pow_partial=None):
@@ -276,7 +285,9 @@ EXERCISES = [
         id="3.2",
         title="one forward sweep with the seed (ẋ1, ẋ2) = (1, −1)",
         reference=_JVP,
-        hint="A forward sweep is linear in its seed: ẏ = (∂y/∂x1)·ẋ1 + (∂y/∂x2)·ẋ2.",
+        digits=4,
+        hint="A forward sweep seeded with a direction ẋ computes J·ẋ. What is J for one output and "
+             "two inputs, and which numbers of exercise 3.1 are its entries?",
         mistakes=[
             Mistake(_T31.gradients["x1"], "That is ∂y/∂x1, the sweep seeded with (1, 0); the seed here "
                     "also moves x2."),
@@ -405,6 +416,7 @@ EXERCISES = [
         id="3.8",
         title="extend the tiny engine with exp and ** and train a neuron: the loss after 100 steps",
         reference=lambda: train_neuron(_Scalar),
+        digits=3,
         hint="Each new operation computes out, then a _backward closure that adds (local "
              "derivative × out.grad) into self.grad. Check each one on a single number against "
              "nnlearn's Value before training.",
@@ -417,6 +429,9 @@ EXERCISES = [
                     "x^k is k·x^(k−1): the factor k is missing."),
             Mistake(_neuron_with(exp_partial=lambda x, out: 1.0), "Your exp passes its gradient "
                     "back unchanged; the chain rule multiplies it by the local derivative of e^x."),
+            Mistake(lambda: train_neuron(_Scalar, steps=NEURON_STEPS - 1), "That is the loss "
+                    "before the last update (after 99 steps); the question asks for the loss at the "
+                    "weights the 100th step produced, which train_neuron() returns."),
         ],
         solution=("def exp(self):\n"
                   "    out = Scalar(math.exp(self.data), (self,))\n"
@@ -441,9 +456,8 @@ EXERCISES = [
         reference=jacobian_by_jvps,
         inputs=_inputs_3_9,
         n=None,
-        hint="For each input j, evaluate f once with jvp_dual(f, x, e_j); its tangents are "
-             "column j of the Jacobian (one entry per output). Stack the columns side by side "
-             "into an m × n array.",
+        hint="One JVP computes J·ẋ for the seed ẋ you choose. Which seed makes J·ẋ a single "
+             "column of J, and in which order do the columns go into an m × n array?",
         mistakes=[
             Mistake(_seeded_with_ones, "Each column needs its own seed e_j (1 for input j, 0 for "
                     "the others); seeding every input with 1 gives J·(1, …, 1) in every column."),

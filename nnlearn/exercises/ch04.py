@@ -163,6 +163,11 @@ def _interval(quantile=None, ddof=1, se=True):
     return np.array([d.mean(), d.mean() - half, d.mean() + half])
 
 
+def momentum_interval() -> np.ndarray:
+    """``[mean, low, high]`` of exercise 4.9: the paired differences' mean and 95% t interval."""
+    return _interval()
+
+
 def momentum_verdict() -> str:
     """The letter of exercise 4.10 that the interval of 4.9 supports (for the tests)."""
     _, lo, hi = _interval()
@@ -237,8 +242,11 @@ _H411_SMALL = ("That rate is far below the one at the lowest loss: there the los
                "to fall. The range test looks for the largest rate that still trains well")
 _H411_BLOWN = ("At that rate the loss of the range test had already blown up above its starting "
                "value: pick a rate before the loss turns up, not after")
-_H411_EDGE = ("That is at (or just past) the lowest loss of the range test, the edge of "
+_H411_EDGE = ("That is at (or past) the lowest loss of the range test, the edge of "
               "instability: Smith's rule picks a rate somewhat below it, a factor of about 3 to 10")
+_H411_NEAR = ("That is below the lowest loss of the range test, but by less than a factor 1.5: "
+              "still at the edge of instability. Smith's rule picks a rate a factor of about 3 to "
+              "10 below it")
 _H412_EARLY = ("Your noise includes the first ten epochs, where the loss falls fast: that fall "
                "is trend, not noise. Measure the changes after epoch 10 only")
 _H412_TREND = ("That is about the size of the mean change per epoch, the trend. The noise is the "
@@ -266,8 +274,10 @@ def _rule_411(lr):
         return _H411_SMALL
     if lr >= blow:
         return _H411_BLOWN
-    if lr > high:
+    if lr >= best:
         return _H411_EDGE
+    if lr > high:
+        return _H411_NEAR
     return None
 
 
@@ -313,7 +323,6 @@ def _whole_noise():
 def _rule_412(answer):
     noise, patience, min_delta = (float(v) for v in answer)
     sigma, slope = noise_and_trend()
-    need = sigma / abs(slope)
     if not 0.7 * sigma <= noise <= 1.4 * sigma:
         whole = _whole_noise()
         if noise > 5 * sigma and abs(noise - whole) < 0.5 * whole:
@@ -325,8 +334,8 @@ def _rule_412(answer):
         return _H412_WHOLE
     if patience <= 3:
         return _H412_BLIP
-    if patience < 0.75 * need:
-        return _H412_SHORT
+    if patience * abs(slope) < 0.98 * noise:     # the exercise's own test, with the learner's
+        return _H412_SHORT                       # noise (2% for rounding it)
     if patience > 20:
         return _H412_LONG
     if min_delta < 0:

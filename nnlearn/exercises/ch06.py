@@ -106,6 +106,32 @@ def early_stopping_epochs(val_loss, patience, min_delta):
     return best_epoch, len(val_loss)
 
 
+def stopping_demo(epochs: int = 60, patience: int = 3):
+    """Workbook 06's demonstration after exercise 6.10, as numbers for the book's solution.
+
+    A 64-32-10 ReLU network trained on the digits with ``SGD(lr=0.05)``, batches of 32, seed
+    0, for ``epochs`` epochs; its validation loss is the curve. ``noise`` is the standard
+    deviation of the curve's epoch-to-epoch changes over the second half, divided by √2 (the
+    workbook's estimate). Returns a dict with ``noise``, ``lowest`` (the epoch of the lowest
+    loss, numbered from 1) and, for ``min_delta`` 0 and twice the noise, the pair
+    ``(best epoch, stopping epoch)`` that :func:`early_stopping_epochs` gives with
+    ``patience``.
+    """
+    from .. import data, losses, manual_seed, nn, optim, train
+
+    split, _ = train.standardized_split(*data.digits(), seed=0)
+    manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    h = train.fit(model, losses.cross_entropy, optim.SGD(model.parameters(), lr=0.05),
+                  split.train, epochs=epochs, batch_size=32, val_data=split.val,
+                  progress=False, seed=0)
+    curve = np.asarray(h["val_loss"], dtype=float)
+    noise = float(np.std(np.diff(curve[epochs // 2:]), ddof=1) / math.sqrt(2))
+    return {"noise": noise, "lowest": int(np.argmin(curve)) + 1, "epochs": epochs,
+            "zero": early_stopping_epochs(curve, patience, 0.0),
+            "twice_noise": early_stopping_epochs(curve, patience, 2 * noise)}
+
+
 @dataclass(kw_only=True)
 class PairFunctionExercise(FunctionExercise):
     """A function exercise whose answer is a pair of numbers: ``(a, b)``, ``[a, b]`` and a
