@@ -437,24 +437,28 @@ class SampledCheck(tuple):
 
 def gradcheck_sample(f, *inputs, k: int = 10, eps: float = 1e-6, seed: int = 0,
                      tiny: float = 1e-8) -> SampledCheck:
-    r"""Check ``k`` randomly chosen entries of the gradient of a scalar ``f``.
+    r"""Check ``k`` randomly chosen entries of each input's gradient of a scalar ``f``.
 
     A full check of a model with :math:`P` parameters costs :math:`2P`
     evaluations of ``f``: 200,000 forward passes for a small network of
     100,000 weights. A bug in a backward pass almost never spoils a single
-    entry, so checking a few random entries of every parameter array (one
-    ``backward()`` and :math:`2k` evaluations) catches it at a fraction of the
-    cost.
+    entry, but it may spoil a single *array* (a bias gradient not summed over
+    the batch, say), so ``k`` random entries of *every* checked array are
+    compared: one ``backward()`` and :math:`2k` evaluations per array, a
+    fraction of the cost. (Drawing the entries from all arrays pooled would
+    almost never pick a bias: a layer's biases are a few hundredths of its
+    entries.)
 
     Parameters
     ----------
     f : callable
         ``f(*inputs)`` returns a scalar Tensor; it must be deterministic.
     *inputs : Tensor
-        Those with ``requires_grad=True`` are checked. The ``k`` entries are
-        drawn uniformly from all their entries together, without repetition.
+        Those with ``requires_grad=True`` are checked. From each, ``k``
+        entries are drawn uniformly, without repetition.
     k : int
-        How many entries to check (all of them if there are fewer).
+        How many entries to check per input (all of an input's entries if it
+        has fewer).
     eps : float
         The finite-difference step.
     seed : int
@@ -481,15 +485,16 @@ def gradcheck_sample(f, *inputs, k: int = 10, eps: float = 1e-6, seed: int = 0,
     finally:
         for i, g in zip(checked, saved):
             inputs[i].grad = g
-    sizes = [int(np.prod(inputs[i].shape)) for i in checked]
     rng = np.random.default_rng(seed)
-    picks = rng.choice(sum(sizes), size=min(k, sum(sizes)), replace=False)
+    picks = []                      # (position among the checked inputs, flat index), k per input
+    for j, i in enumerate(checked):
+        size = int(np.prod(inputs[i].shape))
+        picks += [(j, int(p)) for p in sorted(rng.choice(size, size=min(k, size), replace=False))]
     rows = []
     with no_grad():
-        for flat in sorted(int(p) for p in picks):
-            j = int(np.searchsorted(np.cumsum(sizes), flat, side="right"))
+        for j, flat in picks:
             t = inputs[checked[j]]
-            idx = tuple(int(v) for v in np.unravel_index(flat - sum(sizes[:j]), t.shape))
+            idx = tuple(int(v) for v in np.unravel_index(flat, t.shape))
             arr = t._data
             old = float(arr[idx])
             arr[idx] = old + eps

@@ -64,6 +64,20 @@ def test_sync_refuses_to_overwrite_an_edited_twin(tmp_path, monkeypatch):
     assert "a learner's note" not in twin.read_text()
 
 
+def test_sync_joins_a_print_split_into_two_stream_messages():
+    """r2a: a busy kernel sent a check line and its newline as two stdout messages, so the
+    twin of workbook 02 had two outputs where test_workbooks expects one."""
+    import nbformat
+
+    split = [nbformat.v4.new_output("stream", name="stdout", text="⏳ Exercise 2.5: pending"),
+             nbformat.v4.new_output("stream", name="stdout", text="\n"),
+             nbformat.v4.new_output("stream", name="stderr", text="a warning\n"),
+             nbformat.v4.new_output("stream", name="stdout", text="more\n")]
+    merged = notebooks.merge_streams(split)
+    assert [(o.name, o.text) for o in merged] == [("stdout", "⏳ Exercise 2.5: pending\n"),
+                                                  ("stderr", "a warning\n"), ("stdout", "more\n")]
+
+
 def test_every_twin_starts_with_the_colab_install_cell():
     url = notebooks.repository_url()
     for md in notebooks.sources():

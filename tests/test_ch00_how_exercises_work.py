@@ -35,3 +35,20 @@ def test_the_quoted_hint_for_9_is_the_checkers():
     assert EX["0.1"].check(9).message == quoted
     assert EX["0.1"].check(2 ** 1 * 3).status == "correct"
     assert np.isclose(EX["0.1"].reference, 6.0)
+
+
+def test_what_the_workbook_says_a_function_check_proves():
+    """r2a A2: the workbook said a function "passes only if it is right for every input".
+    The checker tries a few fresh random inputs: a function typed for one input fails, but
+    one that goes wrong only far from the inputs tried passes. The text now says both."""
+    text = " ".join(WORKBOOK.read_text(encoding="utf-8").split())
+    assert "right for every input" not in text
+    assert "A pass is strong evidence, not a proof" in text
+    sigmoid = lambda x: 1 / (1 + np.exp(-x))
+    assert EX["0.3"].check(sigmoid).status == "correct"
+    fixed = sigmoid(np.array([0.5]))
+    assert EX["0.3"].check(lambda x: np.broadcast_to(fixed, np.shape(x))).status == "incorrect"
+    wrong_far_away = lambda x: sigmoid(x) if np.all(np.abs(x) < 100) else -x
+    assert EX["0.3"].check(wrong_far_away).status == "correct"       # evidence, not proof
+    first, second = EX["0.3"].check(sigmoid).inputs, EX["0.3"].check(sigmoid).inputs
+    assert not np.array_equal(first[0]["x"], second[0]["x"])           # fresh inputs per call

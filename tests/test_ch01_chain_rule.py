@@ -100,3 +100,14 @@ def test_gate_max_and_chain_pass_the_finite_difference_check_the_page_shows():
     # the same central difference tells a wrong gradient: the max at its tie is a kink
     tie = trace(lambda a, b: b + (a - b).relu(), a=1.0, b=1.0).check_gradients()
     assert max(float(r) for r in tie.column("relative error")) > 0.1
+
+
+def test_workbook_1_2_graph_does_not_print_the_local_derivatives_it_asks_for():
+    """r2a C2: exercise 1.2 asks for the local derivatives along two paths; the graph drawn
+    before the answer cell shows the paths, not the numbers on the edges."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "notebooks" / "01_chain_rule.md").read_text(
+        encoding="utf-8")
+    before_answer = text[text.index("## Exercise 1.2"):text.index("answer_1_2 = ...")]
+    assert "draw(y)" in before_answer and "show_partials" not in before_answer

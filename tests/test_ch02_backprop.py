@@ -411,6 +411,10 @@ def test_exercise_2_6_ratio_reference():
     assert ch02.ratio_2_6() == pytest.approx(deltas["squared"] / deltas["log"], rel=1e-12)
     assert ch02.ratio_2_6() == pytest.approx(0.00665, abs=5e-6)
     assert 1 / ch02.ratio_2_6() == pytest.approx(150, abs=1)
+    # r2a: the inverted ratio gets a hint that makes the learner reason, not "the inverse ratio"
+    inverted = {e.id: e for e in ch02.EXERCISES}["2.6"].check(1 / ch02.ratio_2_6())
+    assert inverted.status == "incorrect" and "inverse" not in inverted.hint
+    assert "which one does the question put on top" in inverted.hint
 
 
 # ---------------------------------------------------------------------------
@@ -517,8 +521,9 @@ def test_gradcheck_sample_checks_k_random_entries_and_restores_them():
     before = [backend.to_numpy(p.data).copy() for p in params]
     assert sum(int(np.prod(p.shape)) for p in params) == 9610
     f = lambda *ps: losses.cross_entropy(model(X), labels)
-    check = gradcheck_sample(f, *params, k=20, seed=1, eps=1e-5)
+    check = gradcheck_sample(f, *params, k=5, seed=1, eps=1e-5)
     assert len(check.rows) == 20 and len({(r[0], r[1]) for r in check.rows}) == 20
+    assert [r[0] for r in check.rows] == [0] * 5 + [1] * 5 + [2] * 5 + [3] * 5   # every array
     assert check.max_error < 1e-5                              # the page's verdict
     for p, b in zip(params, before):
         np.testing.assert_array_equal(backend.to_numpy(p.data), b)
@@ -530,9 +535,42 @@ def test_gradcheck_sample_checks_k_random_entries_and_restores_them():
     for i, idx, a, n, r in check.rows:
         assert a == pytest.approx(Ws[i].grad.numpy()[idx], rel=1e-10, abs=1e-15)
         assert n == pytest.approx(a, rel=1e-5, abs=1e-12)
-    again = gradcheck_sample(f, *params, k=20, seed=1, eps=1e-5)
+    again = gradcheck_sample(f, *params, k=5, seed=1, eps=1e-5)
     assert [r[:2] for r in again.rows] == [r[:2] for r in check.rows]   # the seed fixes the entries
     assert "20 entries checked" in str(check.table())
+
+
+def test_gradcheck_sample_checks_every_array_and_catches_a_bug_in_the_biases_only():
+    """r2a A1: the page says a few random entries of *every* parameter array are checked.
+    A backward pass wrong in the hidden bias only (value unchanged, gradient not) must fail
+    for every seed; drawing 20 entries from all 9610 pooled missed it in 15 of 20 seeds."""
+    import nnlearn
+    from nnlearn import losses, nn
+    from nnlearn.gradcheck import gradcheck_sample
+
+    nnlearn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 128), nn.Tanh(), nn.Linear(128, 10))
+    X, D = compare.random_batch("cross_entropy", N=32, n_in=64, n_out=10, seed=0)
+    X, labels = nnlearn.Tensor(X), D.argmax(axis=1)
+    params = list(model.parameters())
+    b1 = params[1]
+
+    def buggy(*ps):
+        s = (b1 * b1).sum() * 0.01
+        return losses.cross_entropy(model(X), labels) + (s - s.detach())   # wrong ∂/∂b1 only
+
+    right = lambda *ps: losses.cross_entropy(model(X), labels)
+    for seed in range(20):
+        bad = gradcheck_sample(buggy, *params, k=5, seed=seed, eps=1e-5)
+        assert bad.max_error > 1e-3
+        assert max(r[4] for r in bad.rows if r[0] != 1) < 1e-5        # only b1's rows fail
+        assert gradcheck_sample(right, *params, k=5, seed=seed, eps=1e-5).max_error < 1e-5
+    # k per input, capped at the input's size; an input without requires_grad is skipped
+    a = nnlearn.Tensor(np.arange(3.0), requires_grad=True)
+    c = nnlearn.Tensor(np.ones((4, 5)), requires_grad=True)
+    k_rows = gradcheck_sample(lambda a, n, c: (a * a).sum() + (c * c).sum() * n.sum(),
+                              a, nnlearn.Tensor([2.0]), c, k=4).rows
+    assert [r[0] for r in k_rows] == [0, 0, 0, 2, 2, 2, 2]
 
 
 def test_gradcheck_sample_catches_a_kink_and_caps_k():
@@ -642,7 +680,11 @@ def test_no_stray_control_characters_in_the_chapters():
     root = Path(__file__).resolve().parents[1]
     files = [root / "book" / f for f in ("intro.md", "notation.md", "ch01_chain_rule.md",
                                          "ch02_backprop.md", "ch03_autodiff.md")]
-    files += sorted((root / "notebooks").glob("0[123]_*.md"))
+    files += sorted((root / "notebooks").glob("0[0123]_*.md"))
+    # r2a D7: the same slip in the docstrings of the helpers these pages call (\tfrac12)
+    files += [root / "nnlearn" / f for f in ("gradcheck.py", "course/manual.py", "course/compare.py",
+                                             "exercises/ch00.py", "exercises/ch01.py",
+                                             "exercises/ch02.py")]
     for path in files:
         text = path.read_text()
         bad = [c for c in text if ord(c) < 32 and c != "\n"]

@@ -121,7 +121,23 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 600) -> nbforma
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
     for cell in nb.cells:  # execution counts and timings only add noise to diffs
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
     return nb
+
+
+def merge_streams(outputs: list) -> list:
+    """Join consecutive ``stream`` outputs of the same name, as Jupyter shows them: on a
+    busy machine one ``print`` may reach the client in two messages (its text, then its
+    newline), which would make the twin depend on the load of the machine that wrote it."""
+    merged = []
+    for out in outputs:
+        if (merged and out.get("output_type") == "stream" and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == out.get("name")):
+            merged[-1]["text"] = merged[-1]["text"] + out["text"]
+        else:
+            merged.append(out)
+    return merged
 
 
 class TwinEdited(RuntimeError):

@@ -43,8 +43,10 @@ and backpropagation is three equations:
     \end{aligned}
 
 started from the output delta
-:math:`\delta^{(L)} = \frac{\partial E}{\partial Y} \odot f_L'(U^{(L)})`.
-For each of the three *matched* loss/output pairs this simplifies to
+:math:`\delta^{(L)} = \frac{\partial E}{\partial Y} \odot f_L'(U^{(L)})` for an
+element-wise output activation (for softmax, the product with its Jacobian:
+see :obj:`MLP.output_delta`). For each of the three *matched* loss/output pairs
+this simplifies to
 
 .. math:: \delta^{(L)} = \frac{1}{N}\,(Y - D).
 
@@ -662,10 +664,10 @@ def slide001_hidden_gradient(net, X, D) -> Slide001Comparison:
     r"""Slide text 001's gradient of :math:`W^{(1)}_{22}` (its :math:`w^h_{2,2}`)
     beside the delta rule's, for each sample of a 2-2-1 sigmoid network.
 
-    Per sample, with :math:`E_n = 	frac12(y - d)^2`, the delta rule gives
+    Per sample, with :math:`E_n = \tfrac12(y - d)^2`, the delta rule gives
     :math:`\partial E_n/\partial W^{(1)}_{22} = (y-d)\,y(1-y)\,W^{(2)}_{12}\,z^{(1)}_2(1-z^{(1)}_2)\,x_2`;
     the slide writes the same product without :math:`\sigma'(u^{(2)}) = y(1-y)`,
-    so ``ours / slide`` is :math:`y(1-y) \le 	frac14` and depends on the sample
+    so ``ours / slide`` is :math:`y(1-y) \le \tfrac14` and depends on the sample
     (see ``nnlearn.course.errata.slide001_hidden_gradient``).
     """
     if net.sizes != [2, 2, 1] or net.act[1:] != ["sigmoid", "sigmoid"] or net.loss_name != "squared":

@@ -375,7 +375,8 @@ EXERCISES = [
         hint="Write both output deltas as the chain rule through the sigmoid: ∂E_n/∂y times "
              "σ′(u). Which factors are the same in both?",
         mistakes=[
-            Mistake(lambda: 1 / ratio_2_6(), "That is δ_log / δ_squared, the inverse ratio."),
+            Mistake(lambda: 1 / ratio_2_6(), "Check the ratio against your prediction: which of "
+                    "the two deltas is larger, and which one does the question put on top?"),
             Mistake(_y6, "That is σ(u) = y. The factor the squared loss keeps is the sigmoid's "
                     "derivative σ′(u)."),
             Mistake(1 - _y6, "That is 1 − y. The factor the squared loss keeps is the whole "
@@ -393,8 +394,9 @@ EXERCISES = [
              "deltas, and the accumulation of the gradients; then multiply by the number of "
              "samples.",
         mistakes=[
-            Mistake(3 * L_2_7 - 1, "That is the count of the matrix form (or of one sample); "
-                    "the loop repeats it for every sample."),
+            Mistake(3 * L_2_7 - 1, "The question asks for the loop's products in all: count "
+                    "the products the loop makes for one sample (forward, deltas, gradients), "
+                    "then ask how often the loop runs."),
             Mistake(N_2_7 * 3 * L_2_7, "The deltas are propagated from layer L down to layer 1: "
                     "how many products δ⁽ˡ⁺¹⁾W⁽ˡ⁺¹⁾ does that take for L layers?"),
             Mistake(N_2_7 * (2 * L_2_7 - 1), "You counted the backward pass only; every sample "
