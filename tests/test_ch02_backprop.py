@@ -717,6 +717,25 @@ def test_exercise_2_10_two_layer_gradients_reference():
         np.testing.assert_allclose(got, ts[name].grad.numpy(), rtol=1e-12, atol=1e-15)
 
 
+def test_exercise_2_10_rejects_the_mse_loss_convention_r3a():
+    """r3a-1: gradients of PyTorch's mse_loss (2/n_L times E's) are a wrong answer to 2.10; with
+    n_L = 2 the factor was 1 and the checker passed them. Built here with torch's own mse_loss."""
+    from nnlearn.exercises import get_exercise
+
+    def with_mse_loss(X, D, W1, b1, W2, b2):
+        ts = [t64(a, True) for a in (W1, b1, W2, b2)]
+        Y = torch.tanh(t64(X) @ ts[0].T + ts[1]) @ ts[2].T + ts[3]
+        F.mse_loss(Y, t64(D)).backward()
+        return tuple(t.grad.numpy() for t in ts)
+
+    args = ch02._inputs_2_10(np.random.default_rng(0))
+    assert args["D"].shape[1] != 2                      # else mse_loss and E coincide
+    ex = get_exercise("2.10")
+    verdict, hint = ex.judge(with_mse_loss)[:2]
+    assert verdict == "incorrect" and "mse_loss" in hint
+    assert ex.judge(ch02.two_layer_gradients)[0] == "correct"
+
+
 def test_exercise_2_11_central_difference_reference():
     from nnlearn.gradcheck import numerical_gradient
 

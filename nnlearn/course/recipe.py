@@ -342,14 +342,19 @@ def average_rows(rows: Sequence[PublishedComparison] = None) -> dict:
     The slide prints an average row as :math:`\bar m \pm \overline{2\sigma}`: the
     average of the rows' means and the average of the rows' :math:`2\sigma`. The
     second number is the typical spread of *one row*, not the uncertainty of the
-    average. If the :math:`k` rows are independent estimates, the
-    :math:`2\sigma` of their mean is
+    average. Each :math:`2\sigma_i` is the spread of one retraining, an upper
+    bound on the uncertainty of the row's mean (which averages an unstated
+    number :math:`m_i` of retrainings, and is :math:`2\sigma_i/\sqrt{m_i}`). If
+    the :math:`k` rows are independent, the :math:`2\sigma` of their mean is
+    therefore at most
 
     .. math::
 
-        2\sigma_{\bar m} = \frac1k \sqrt{\sum_{i=1}^k (2\sigma_i)^2} ,
+        2\sigma_{\bar m} \le \frac1k \sqrt{\sum_{i=1}^k (2\sigma_i)^2} ,
 
-    smaller by a factor between :math:`1/\sqrt k` and 1.
+    which is smaller than the printed average spread by a factor between
+    :math:`1/\sqrt k` and 1; non-overlapping bands computed with it are a
+    conservative verdict.
 
     Returns
     -------

@@ -154,8 +154,16 @@ def _two_layer_mistake(derivative):
     return f
 
 
+def _mse_loss_convention(X, D, W1, b1, W2, b2):
+    """The gradients of PyTorch's ``mse_loss`` (a mean over all N·n_L entries, no ½):
+    2/n_L times those of E; indistinguishable from E's when n_L = 2."""
+    return tuple(2 / D.shape[1] * g for g in two_layer_gradients(X, D, W1, b1, W2, b2))
+
+
 def _inputs_2_10(rng):
-    N, n0, n1, n2 = 5, 3, 4, 2          # all widths different: a transpose cannot hide
+    # all widths different, so a transpose cannot hide; n_L = 5, so that PyTorch's mse_loss
+    # (2/n_L times E) differs from E
+    N, n0, n1, n2 = 6, 3, 4, 5
     return {"X": rng.standard_normal((N, n0)), "D": rng.standard_normal((N, n2)),
             "W1": rng.standard_normal((n1, n0)), "b1": rng.standard_normal(n1),
             "W2": rng.standard_normal((n2, n1)), "b2": rng.standard_normal(n2)}
@@ -473,6 +481,10 @@ EXERCISES = [
                     "pre-activation u."),
             Mistake(_two_layer_mistake(lambda U, Z: 1.0),
                     "The hidden delta needs the derivative of tanh: δ⁽¹⁾ = (δ⁽²⁾W2) ⊙ tanh′."),
+            Mistake(_mse_loss_convention,
+                    "That is the gradient of PyTorch's mse_loss, a mean over all N·n_L entries "
+                    "without the ½: 2/n_L times that of the exercise's E, a mean over samples "
+                    "of ½‖y − d‖²."),
         ],
         solution=("def two_layer_gradients(X, D, W1, b1, W2, b2):\n"
                   "    Z1 = np.tanh(X @ W1.T + b1)\n"

@@ -2,7 +2,7 @@
 
 Each reference is computed from the formula the chapter derives, not typed in.
 The one exception is 6.5, a prediction about an experiment; the chapter's
-experiment and ``tests/test_ch06_regularization.py`` confirm it.
+experiment and ``tests/test_ch06_conclusions.py`` confirm it.
 """
 
 import functools
