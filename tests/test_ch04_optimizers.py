@@ -749,7 +749,7 @@ def test_exercise_4_11_accepts_a_range_and_names_the_mistakes():
     assert losses[list(lrs).index(blow)] > losses[0] and best < blow
     assert 0.3 < best < 3.0          # plain SGD on the digits: stable up to about 1, diverging by 3
     assert low < 0.3 < high          # the chapter's own choice, lr = 0.3, is a right answer
-    for right in (best / 3, best / 10, best / 25, 0.3, np.float32(0.1), np.array([0.2]), torch.tensor(0.5),
+    for right in (best / 3, best / 10, best / 14, 0.3, np.float32(0.1), np.array([0.2]), torch.tensor(0.5),
                   np.array(best / 2)):
         assert _run(ex, right).status == "correct", right
     for m in ex.mistakes:
@@ -785,7 +785,7 @@ def test_exercise_4_12_noise_patience_and_min_delta():
     worse = lambda p, md: [r[-1] for r in paths.stopping_study(runs, patience=p, min_delta=md).rows].count("worse")
     assert worse(int(ref[1]), 0.0) == 0 and worse(3, 1e-3) >= 2
     ddof0 = statistics.median(statistics.pstdev(np.diff(v[10:]).tolist()) for v in V)
-    for right in (ref, list(ref), (ddof0, 10, 0.0), (sigma, 12, 1e-4), (1.2 * sigma, 15, 0.0),
+    for right in (ref, list(ref), (ddof0, 10, 0.0), (sigma, 12, 1e-4), (1.2 * sigma, 14, 0.0),
                   torch.tensor([sigma, 9.0, 0.0])):
         assert _run(ex, right).status == "correct", right
     for m in ex.mistakes:
@@ -834,6 +834,29 @@ def test_exercise_4_11_hint_says_where_the_answer_lies_A4():
     assert "below the lowest loss" in ch04._H411_NEAR and "factor of about 3 to 10" in ch04._H411_NEAR
     assert _run(ex, best).hint == _run(ex, best * 1.2).hint == core._sentence(ch04._H411_EDGE)
     assert _run(ex, best / 3).status == _run(ex, best / 10).status == "correct"   # the stated rule
+
+
+def test_exercises_4_11_and_4_12_accept_what_the_workbook_states_r3b():
+    """r3b F1: a patience that fires on none of the five runs (15 and up here) is refused, as the
+    workbook asks for one "short enough to fire at all"; the longest that fires is accepted.
+    r3b F2: 4.11 accepts Smith's factor 3 to 10 below the minimum widened by 1.5 at each end
+    (lr_best/15 to lr_best/2), not lr_best/30: a rate 28 times below the minimum is refused."""
+    from nnlearn.exercises import ch04, core
+
+    ex = {e.id: e for e in EXERCISES}
+    sigma, _ = ch04.noise_and_trend()
+    runs = [{"val_loss": list(v)} for v in ch04.stopping_curves()]
+    fires = {p: paths.stopping_study(runs, patience=p).stopped for p in range(9, 21)}
+    longest = max(p for p, n in fires.items() if n > 0)
+    assert _run(ex["4.12"], [sigma, longest, 0.0]).status == "correct"
+    for p in range(longest + 1, 21):
+        r = _run(ex["4.12"], [sigma, p, 0.0])
+        assert r.status == "incorrect" and r.hint == core._sentence(ch04._H412_LONG)
+    low, high, best, _ = ch04.range_test_bounds()
+    assert low == pytest.approx(best / 15) and high == pytest.approx(best / 2)
+    assert _run(ex["4.11"], best / 28).hint == core._sentence(ch04._H411_SMALL)
+    for factor in (2.2, 3, 10, 14):
+        assert _run(ex["4.11"], best / factor).status == "correct"
 
 
 def test_stopping_study_counts_the_runs_in_which_the_rule_fired_A5():

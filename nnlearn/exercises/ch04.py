@@ -222,29 +222,29 @@ def range_test_bounds():
     ``lr_best`` is the rate at the lowest loss of the record smoothed over 5
     batches (a running mean, centred); ``lr_blow_up`` the first rate after it
     whose loss exceeds the first recorded loss (or the last rate tried). A
-    right pick lies "somewhat below" ``lr_best``: from ``lr_best/30`` to
-    ``lr_best/1.5``. The factors are wide on purpose: a learner who reads
-    the minimum off the raw curve, or smooths differently, lands within a
-    factor 1.5 of ``lr_best``, and "a factor 3 to 10 below it" is then inside.
+    right pick lies a factor of about 3 to 10 below ``lr_best`` (Smith's rule), widened by
+    the factor 1.5 the workbook names, because a learner who reads the minimum off the raw
+    curve, or smooths differently, lands within a factor 1.5 of ``lr_best``: from
+    ``lr_best/15`` to ``lr_best/2``.
     """
     lrs, losses = range_test_record()
     smooth = np.convolve(losses, np.ones(5) / 5, mode="valid")
     k = int(np.argmin(smooth)) + 2
     above = np.nonzero(losses[k:] > losses[0])[0]
     blow = lrs[k + above[0]] if above.size else lrs[-1]
-    return lrs[k] / 30, lrs[k] / 1.5, lrs[k], blow
+    return lrs[k] / 15, lrs[k] / 2, lrs[k], blow
 
 
 # the hints, one place each (the rules return them, the mistakes name them)
 _H411_LOG = ("A learning rate is a positive number: give the rate itself, not its logarithm "
              "or a change in the loss")
-_H411_SMALL = ("That rate is far below the one at the lowest loss: there the loss had hardly begun "
-               "to fall. The range test looks for the largest rate that still trains well")
+_H411_SMALL = ("That rate is much further below the one at the lowest loss than Smith's factor of "
+               "about 3 to 10: the range test looks for the largest rate that still trains well")
 _H411_BLOWN = ("At that rate the loss of the range test had already blown up above its starting "
                "value: pick a rate before the loss turns up, not after")
 _H411_EDGE = ("That is at (or past) the lowest loss of the range test, the edge of "
               "instability: Smith's rule picks a rate somewhat below it, a factor of about 3 to 10")
-_H411_NEAR = ("That is below the lowest loss of the range test, but by less than a factor 1.5: "
+_H411_NEAR = ("That is below the lowest loss of the range test, but by less than a factor 2: "
               "still at the edge of instability. Smith's rule picks a rate a factor of about 3 to "
               "10 below it")
 _H412_EARLY = ("Your noise includes the first ten epochs, where the loss falls fast: that fall "
@@ -259,7 +259,7 @@ _H412_BLIP = ("With a patience that short, a few epochs of noise without a new b
               "how far the trend falls in one epoch")
 _H412_SHORT = ("Over that many epochs the trend falls by less than the noise, so noise alone can "
                "still stop the run: the patience has to be longer")
-_H412_LONG = ("A patience that long hardly ever fires within a 30-epoch budget: that is training "
+_H412_LONG = ("A patience that long never stops any of these five 30-epoch runs: that is training "
               "for the whole budget, not early stopping")
 _H412_NEG = "min_delta is the smallest change that counts as an improvement: 0 or positive"
 _H412_DELTA = ("A min_delta as large as the noise makes real but small improvements not count, "
@@ -320,6 +320,14 @@ def _whole_noise():
     return float(np.median([np.std(np.diff(v), ddof=1) for v in stopping_curves()]))
 
 
+def _fired(patience):
+    """On how many of the five runs the rule with this patience (min_delta 0) stops early."""
+    from ..course.paths import stopping_study
+
+    return stopping_study([{"val_loss": list(v)} for v in stopping_curves()],
+                          patience=patience).stopped
+
+
 def _rule_412(answer):
     noise, patience, min_delta = (float(v) for v in answer)
     sigma, slope = noise_and_trend()
@@ -336,7 +344,7 @@ def _rule_412(answer):
         return _H412_BLIP
     if patience * abs(slope) < 0.98 * noise:     # the exercise's own test, with the learner's
         return _H412_SHORT                       # noise (2% for rounding it)
-    if patience > 20:
+    if _fired(int(patience)) == 0:              # never stops on these runs: no early stopping
         return _H412_LONG
     if min_delta < 0:
         return _H412_NEG
