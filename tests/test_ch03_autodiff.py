@@ -623,16 +623,10 @@ def test_exercise_3_1_accepts_four_significant_digits(capsys):
 def test_exercise_3_1_solution_values_at_four_significant_digits_R1():
     """rev34 R1: the solution printed 1.0976 and 3.2951 "to 4 decimals"; the adjoints are
     1.097533… and 3.295021…. The page now glues the trace's values at 4 significant digits."""
+    from nnlearn.exercises.ch03 import _f31   # the exercise's order of operations
+
     x1, x2 = 1.5, 0.5
-
-    def f31(a, b):
-        v1 = a * b
-        v2 = v1.sin()
-        v3 = v2 * a
-        v4 = b.exp()
-        return v3 + v4
-
-    t = trace(f31, a=x1, b=x2)
+    t = trace(_f31, x1=x1, x2=x2)
     adjoints = [t.adjoints[id(v)] for v in reversed(t.variables)]          # v̄5 … v̄−1
     vbar1 = x1 * math.cos(x1 * x2)
     by_hand = [1, 1, 1, x1, vbar1, math.exp(x2) + vbar1 * x1, math.sin(x1 * x2) + vbar1 * x2]
