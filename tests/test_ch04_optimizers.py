@@ -933,3 +933,11 @@ def test_from_up_the_valley_momentum_and_adaptive_methods_arrive_while_sgd_crawl
            for k, kw in settings.items()}
     assert far["SGD"] > 2.0                                    # still on the valley floor
     assert all(d < 0.2 for k, d in far.items() if k != "SGD")  # at the minimum
+
+
+def test_exercise_4_12_solution_three_epochs_of_trend_are_about_a_third_of_the_noise_r4b():
+    """r4b: the solution says the trend's fall over three epochs is "about a third" of the noise."""
+    from nnlearn.exercises import ch04
+
+    sigma, slope = ch04.noise_and_trend()
+    assert 0.25 < 3 * abs(slope) / sigma < 0.45

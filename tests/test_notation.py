@@ -65,3 +65,23 @@ def test_every_symbol_row_has_three_columns():
     for line in table.strip().splitlines():
         cells = re.findall(r"(?<!\\)\|", line)
         assert len(cells) == 4, line
+
+
+def test_pytorchs_mean_reductions_against_E_as_the_page_states_r4a():
+    """r4a A1: PyTorch's reduction="mean" is E only for cross_entropy; mse_loss is 2/n_L·E and
+    binary_cross_entropy 1/n_L·E (averages over all N·n_L entries), with E from manual.LOSSES."""
+    import torch
+    import torch.nn.functional as F
+
+    assert "times our log-loss $E$" in PAGE and "$\\tfrac{1}{n_L}$" in PAGE
+    rng = np.random.default_rng(0)
+    N, n_L = 4, 3
+    y, d = rng.uniform(0.05, 0.95, (N, n_L)), (rng.random((N, n_L)) > 0.5) * 1.0
+    E = lambda name: manual.LOSSES[name][0](y, d).mean()
+    t = lambda a: torch.tensor(a)
+    assert F.binary_cross_entropy(t(y), t(d)).item() == pytest.approx(E("log") / n_L, rel=1e-12)
+    assert F.mse_loss(t(y), t(d)).item() == pytest.approx(2 / n_L * E("squared"), rel=1e-12)
+    labels = rng.integers(0, n_L, N)
+    p = np.exp(y) / np.exp(y).sum(1, keepdims=True)
+    ce = manual.LOSSES["cross_entropy"][0](p, np.eye(n_L)[labels]).mean()
+    assert F.cross_entropy(t(y), t(labels)).item() == pytest.approx(ce, rel=1e-12)
