@@ -445,9 +445,9 @@ def gradcheck_sample(f, *inputs, k: int = 10, eps: float = 1e-6, seed: int = 0,
     entry, but it may spoil a single *array* (a bias gradient not summed over
     the batch, say), so ``k`` random entries of *every* checked array are
     compared: one ``backward()`` and :math:`2k` evaluations per array, a
-    fraction of the cost. (Drawing the entries from all arrays pooled would
-    almost never pick a bias: a layer's biases are a few hundredths of its
-    entries.)
+    fraction of the cost. (A few dozen entries drawn from all arrays pooled
+    would usually miss a small array such as an output bias, often a few
+    thousandths of the entries.)
 
     Parameters
     ----------
