@@ -414,7 +414,7 @@ def test_exercise_2_6_ratio_reference():
     # r2a: the inverted ratio gets a hint that makes the learner reason, not "the inverse ratio"
     inverted = {e.id: e for e in ch02.EXERCISES}["2.6"].check(1 / ch02.ratio_2_6())
     assert inverted.status == "incorrect" and "inverse" not in inverted.hint
-    assert "which one does the question put on top" in inverted.hint
+    assert "Which of the two deltas did you put on top?" in inverted.hint
 
 
 # ---------------------------------------------------------------------------
@@ -820,7 +820,7 @@ def test_mistakes_typed_to_the_asked_precision_get_their_hint():
     r = ex["2.9"].check(0.1333)
     assert r.status == "incorrect" and "slide 001's formula" in r.hint
     r = ex["2.1"].check(-float(f"{ch02.output_delta_2_1():.4g}"))  # sign flipped, 4 digits
-    assert r.status == "incorrect" and "signs" in r.hint
+    assert r.status == "incorrect" and "a sign or a constant factor" in r.hint
     r = ex["2.1"].check(float(f"{ch02._y:.4g}"))                   # ∂E/∂y only, 4 digits
     assert r.status == "incorrect" and "one more factor" in r.hint
     assert ex["2.9"].check(float(f"{ch02.hidden_gradient_2_9():.4g}")).status == "correct"

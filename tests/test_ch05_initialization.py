@@ -167,6 +167,27 @@ def test_relu_depth_behaviour_follows_n_var_w_over_two():
     assert len(fig.axes) == 1 and len(fig.axes[0].lines) == 5
 
 
+@pytest.mark.parametrize("name", BACKENDS)
+def test_relu_table_follows_formula_5_1_within_a_factor_of_two(name):
+    """The page's sweep (10 layers of 256, five initializations): every measured Var(u) is
+    within a factor of 2 of c·(c/2)^(l−1), the deviation growing with depth (layer 10's is
+    the largest, about 1.6 for nn.Linear's default), never "every number predicted"."""
+    X = np.random.default_rng(1).standard_normal((512, 256))
+    inits = {"small": ("lecun", 0.5), "default": ("standard", 1.0), "lecun": ("lecun", 1.0),
+             "he": ("he", 1.0), "large": ("lecun", 2.0)}
+    c = {"small": 0.25, "default": 1 / 3, "lecun": 1.0, "he": 2.0, "large": 4.0}
+    layers = np.arange(1, 11)
+    theory = {k: v * (v / 2) ** (layers - 1) for k, v in c.items()}
+    with backend.use(name):
+        sweep = ie.variance_sweep(inits, X, activations=("relu",), depth=10)
+    worst = sweep.worst_ratio("relu", theory)
+    assert 1.3 < worst < 2.0
+    ratios = sweep.var_u("relu", "default") / theory["default"]
+    assert worst == pytest.approx(max(r if r > 1 else 1 / r for lab in theory
+                                      for r in sweep.var_u("relu", lab) / theory[lab]))
+    assert abs(np.log(ratios[:5])).max() < abs(np.log(ratios[5:])).max()
+
+
 def test_tanh_too_small_decays_geometrically_and_large_saturates():
     X = np.random.default_rng(1).standard_normal((256, 256))
     sweep = ie.variance_sweep({"small": ("lecun", 0.5), "large": ("lecun", 2.0),

@@ -124,9 +124,10 @@ def test_number_common_mistakes_get_their_hint(answer, hint, capsys):
 
 def test_number_hint_texts_in_full(capsys):
     assert run(NUM, -NUM_REF, capsys).message == (
-        "❌ Exercise 9.1: not yet right. Hint: Your method looks right, but a convention is off "
-        "somewhere: re-check the signs (y − d or d − y? a minus sign lost in the chain rule?) and "
-        "the constant factors (the ½ in ½‖y − d‖², the 2 that differentiating a square brings down).")
+        "❌ Exercise 9.1: not yet right. Hint: Your method looks right, but a sign or a constant "
+        "factor is off somewhere: re-check which quantity is subtracted from which, every minus "
+        "sign the chain rule brings, and the constant factors (a ½ in front of a square, the 2 "
+        "that differentiating a square brings down, a learning rate).")
     assert run(NUM, 8 * NUM_REF, capsys).hint == (
         "Re-check how the 8 samples enter your computation: a sum or a mean over them, and where "
         "each constant factor and sign belongs.")

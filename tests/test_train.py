@@ -285,6 +285,7 @@ def test_learning_rate_too_high_diverges_and_stop_mode_returns_the_history():
     assert all(np.all(np.isfinite(v)) for v in now.values())
     assert all(np.array_equal(now[k], store["last"][k]) for k in now)
     assert "diverged in epoch 3" in repr(h)
+    assert h.table().title == "Training history (best loss at epoch 1, no better than at epoch 0; diverged in epoch 3)"
     assert viz_answer(h) == "too high"
 
 
@@ -519,6 +520,8 @@ def test_history_table_dict_and_repr():
     assert t.column("best").index("◀") == h.best_epoch
     assert h.best_epoch == int(np.argmin(h["val_loss"])) + 1
     assert h.best["val_loss"] == min(h["val_loss"])
+    assert min(h["val_loss"]) < h.initial["val_loss"]
+    assert t.title == f"Training history (best val_loss at epoch {h.best_epoch})"
     r = repr(h)
     assert r.startswith("History(5 epochs") and "\n" not in r and len(r) < 200
     d = h.to_dict()

@@ -213,6 +213,14 @@ class VarianceSweep:
         r""":math:`\operatorname{Var}(u^{(l)})` for :math:`l = 1, \dots,` ``depth``."""
         return self.results[activation][label]["var_u"]
 
+    def worst_ratio(self, activation, theory) -> float:
+        r"""The largest factor, up or down, between a measured
+        :math:`\operatorname{Var}(u^{(l)})` and its prediction, over every label of
+        ``theory`` (a dict label → predicted variances, layer 1 first) and every layer."""
+        return float(max(np.exp(np.max(np.abs(np.log(np.asarray(self.var_u(activation, label))
+                                                      / np.asarray(predicted)))))
+                         for label, predicted in theory.items()))
+
     def table(self, layers=(1, 2, 5, 10), key="var_u", digits=3):
         """One row per activation and initialization, one column per layer in ``layers``."""
         layers = [l for l in layers if 1 <= l <= self.depth]

@@ -332,8 +332,8 @@ EXERCISES = [
              "one-hot target; then account for the mean over the batch.",
         mistakes=[
             Mistake(lambda U, t: _softmax_rows(U) - np.eye(U.shape[1])[t],
-                    "Your delta is N times too large: E is the mean over the batch, so each "
-                    "sample's delta carries a factor 1/N."),
+                    "Re-check how the mean over the batch enters your delta: E averages the "
+                    "samples' losses."),
             Mistake(lambda U, t: (U - np.eye(U.shape[1])[t]) / len(U),
                     "You subtracted the targets from the logits U; the delta is the predicted "
                     "probabilities minus the targets."),
@@ -383,8 +383,8 @@ EXERCISES = [
         hint="Write both output deltas as the chain rule through the sigmoid: ∂E_n/∂y times "
              "σ′(u). Which factors are the same in both?",
         mistakes=[
-            Mistake(lambda: 1 / ratio_2_6(), "Check the ratio against your prediction: which of "
-                    "the two deltas is larger, and which one does the question put on top?"),
+            Mistake(lambda: 1 / ratio_2_6(), "Which of the two deltas did you put on top? "
+                    "Compare with the question, and with your prediction."),
             Mistake(_y6, "That is σ(u) = y. The factor the squared loss keeps is the sigmoid's "
                     "derivative σ′(u)."),
             Mistake(1 - _y6, "That is 1 − y. The factor the squared loss keeps is the whole "

@@ -5,7 +5,6 @@ Each reference is computed from the formula the chapter derives, not typed in.
 
 import functools
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,8 +12,8 @@ import numpy as np
 from .. import backend
 from ..data import one_hot
 from ..nn.init import calculate_gain
-from .core import (ArrayExercise, ChoiceExercise, FunctionExercise, Mistake, NumberExercise,
-                   TableExercise, _is_array)
+from .core import (ArrayExercise, ChoiceExercise, FunctionExercise, LazyTable, Mistake,
+                   NumberExercise, TableExercise, _is_array)
 
 # ---------------------------------------------------------------------------
 # 5.1: He's standard deviation for a Linear(512 → 256) followed by a ReLU
@@ -125,47 +124,32 @@ def _runs_5_8(backend_name):
     return f.cells[("relu", "He")]["val_accuracy"], f.cells[("relu", "default")]["val_accuracy"]
 
 
-def welch_interval(a, b, confidence=0.95, spread="se"):
-    """mean(a) − mean(b) and its Welch t interval (``spread="sd"``: the slip of using the
-    standard deviation of the runs where the standard error of the mean belongs)."""
+def welch_interval(a, b, confidence=0.95, spread="se", quantile="t", df="welch"):
+    """mean(a) − mean(b) and its Welch t interval.
+
+    The other keywords make the checker's wrong answers: ``spread="sd"`` uses the standard
+    deviation of the runs where the standard error of the mean belongs; ``quantile="normal"``
+    takes the normal quantile (1.96) in place of Student's t; ``df="pooled"`` gives t the
+    n₁ + n₂ − 2 degrees of freedom of the pooled test in place of Welch's ν."""
     from scipy import stats
 
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
     se = math.sqrt(va + vb)
-    nu = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
-    half = stats.t.ppf(0.5 + confidence / 2, nu) * (se if spread == "se" else se * math.sqrt(a.size))
+    nu = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1)) if df == "welch" \
+        else a.size + b.size - 2
+    q = stats.t.ppf(0.5 + confidence / 2, nu) if quantile == "t" else stats.norm.ppf(0.5 + confidence / 2)
+    half = q * (se if spread == "se" else se * math.sqrt(a.size))
     diff = a.mean() - b.mean()
     return {"difference": diff, "lower": diff - half, "upper": diff + half}
 
 
-class _Lazy(Mapping):
-    """A table computed on first use (the runs take seconds; importing the registry must not)."""
-
-    def __init__(self, make):
-        self._make, self._value = make, None
-
-    def _table(self):
-        if self._value is None:
-            self._value = self._make()
-        return self._value
-
-    def __getitem__(self, key):
-        return self._table()[key]
-
-    def __iter__(self):
-        return iter(self._table())
-
-    def __len__(self):
-        return len(self._table())
-
-
-def _reference_5_8(spread="se", sign=1):
+def _reference_5_8(sign=1, **slip):
     from .. import backend
 
     he, default = _runs_5_8(backend.current().name)
     a, b = (he, default) if sign > 0 else (default, he)
-    return welch_interval(a, b, spread=spread)
+    return welch_interval(a, b, **slip)
 
 
 EXERCISES = [
@@ -365,11 +349,19 @@ EXERCISES = [
              "with the sample variances (ddof=1); the interval is the difference ± t·SE, t from "
              "scipy.stats.t.ppf(0.975, ν) with Welch's degrees of freedom ν.",
         mistakes=[
-            Mistake(_Lazy(lambda: _reference_5_8(spread="sd")),
+            Mistake(LazyTable(lambda: _reference_5_8(spread="sd")),
                     "Your interval is too wide: it uses the spread of single runs. The uncertainty "
                     "of a mean of n runs is the standard error s/√n."),
-            Mistake(_Lazy(lambda: _reference_5_8(sign=-1)),
+            Mistake(LazyTable(lambda: _reference_5_8(sign=-1)),
                     "The sign is reversed: the difference is He's mean minus the default's."),
+            Mistake(LazyTable(lambda: _reference_5_8(quantile="normal")),
+                    "Your interval is too narrow: 1.96 is the normal quantile, right only for many "
+                    "runs. With an estimated standard error from 5 runs a side, the quantile comes "
+                    "from Student's t with Welch's degrees of freedom ν."),
+            Mistake(LazyTable(lambda: _reference_5_8(df="pooled")),
+                    "Your t quantile uses n₁ + n₂ − 2 degrees of freedom, those of the pooled "
+                    "(equal-variance) test; Welch's interval uses ν = (v₁ + v₂)² / (v₁²/(n₁ − 1) "
+                    "+ v₂²/(n₂ − 1)), with vᵢ = sᵢ²/nᵢ."),
         ],
         solution=("import scipy.stats\n"
                   "a = factorial.cells[('relu', 'He')]['val_accuracy']\n"

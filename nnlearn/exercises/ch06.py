@@ -351,6 +351,9 @@ EXERCISES = [
                     "rate too."),
             Mistake(_THETA0 * (1 - _LR8 * _WD8) - _LR8 * _G,
                     "Adam does not step by lr·g: at the first step m̂/(√v̂ + ε) is about ±1."),
+            Mistake(_adam_first_step(_THETA0, _G) * (1 - _LR8 * _WD8),
+                    "You decayed θ after Adam's step, which shrinks the step too. AdamW multiplies "
+                    "the weight it starts from by 1 − lr·λ and then adds Adam's step unchanged."),
         ],
         solution="answer_6_8 = 2 * (1 - 0.01 * 0.1) - 0.01 * 0.5 / (0.5 + 1e-8)",
     ),

@@ -204,8 +204,8 @@ EXERCISES = [
                                  "the images of that class.",
             "uniform_loss": "Every image, whatever its class, gets probability 1/3 for its own "
                             "class.",
-            "prior_loss": "An image of class k costs −ln p_k, and a fraction p_k of the images "
-                          "belongs to class k.",
+            "prior_loss": "The prior model gives every image the probabilities (0.7, 0.2, "
+                          "0.1); average its cross-entropy over the images, class by class.",
         },
         mistakes=[
             Mistake(_baselines(majority_accuracy=1 / 3),

@@ -7,7 +7,7 @@ the workbook runs (``course.recipe.hastie_runs``), on the learner's own backend.
 
 import numpy as np
 
-from .core import ChoiceExercise, Mistake, NumberExercise, TableExercise
+from .core import ChoiceExercise, LazyTable, Mistake, NumberExercise, TableExercise
 
 
 def _majority_report_accuracy():
@@ -17,12 +17,14 @@ def _majority_report_accuracy():
     return float(np.mean(y_report == np.bincount(y_train).argmax()))
 
 
-def _mlp_vs_linear():
+def _mlp_vs_linear(swapped=False, paired=None):
+    """MLP minus linear on the report accuracy, with its paired 95% interval (``swapped``:
+    linear minus MLP; ``paired=False``: Welch's unpaired interval — two wrong answers)."""
     from ..course.recipe import hastie_runs
     from ..experiment import compare
 
-    c = compare(hastie_runs(depth=0, lr=1e-2, name="linear"), hastie_runs(width=64, lr=3e-3, name="MLP"),
-                "accuracy")
+    runs = [hastie_runs(depth=0, lr=1e-2, name="linear"), hastie_runs(width=64, lr=3e-3, name="MLP")]
+    c = compare(*(runs[::-1] if swapped else runs), "accuracy", paired=paired)
     return {"difference": c.difference, "low": c.ci[0], "high": c.ci[1]}
 
 
@@ -52,6 +54,14 @@ EXERCISES = [
                    "the two set-ups share their seeds).",
             "high": "The upper end of the same interval.",
         },
+        mistakes=[
+            Mistake(LazyTable(lambda: _mlp_vs_linear(swapped=True)),
+                    "Your difference is the linear model's accuracy minus the MLP's; the question "
+                    "asks for MLP minus linear (pass the baseline first to experiment.compare)."),
+            Mistake(LazyTable(lambda: _mlp_vs_linear(paired=False)),
+                    "That is Welch's unpaired interval. The two set-ups ran the same seeds, so the "
+                    "runs come in pairs: the interval of the paired differences is the one asked for."),
+        ],
         solution=("c = experiment.compare(linear, mlp, \"accuracy\")\n"
                   "answer_8_2 = {\"difference\": c.difference, \"low\": c.ci[0], \"high\": c.ci[1]}"),
     ),

@@ -29,6 +29,7 @@ number, a list, a NumPy array, a PyTorch tensor or an nnlearn ``Tensor``.
 
 from __future__ import annotations
 
+import collections.abc as _abc
 import copy
 import inspect
 import math
@@ -69,9 +70,10 @@ _DEFAULT_HINT = "Go back over the task one step at a time."
 # to re-check that covers several slips (a sign and a factor ½ or 2; a sum or a mean
 # over the N samples; rows and columns), so that no single wrong answer plus its
 # hint gives the right answer away in one step.
-HINT_FACTOR = ("Your method looks right, but a convention is off somewhere: re-check the "
-               "signs (y − d or d − y? a minus sign lost in the chain rule?) and the constant "
-               "factors (the ½ in ½‖y − d‖², the 2 that differentiating a square brings down).")
+HINT_FACTOR = ("Your method looks right, but a sign or a constant factor is off somewhere: "
+               "re-check which quantity is subtracted from which, every minus sign the chain "
+               "rule brings, and the constant factors (a ½ in front of a square, the 2 that "
+               "differentiating a square brings down, a learning rate).")
 HINT_SAMPLES = ("Re-check how the {n} samples enter your computation: a sum or a mean over "
                 "them, and where each constant factor and sign belongs.")
 HINT_ORIENTATION = ("Re-check the orientation of your array and its signs: which index runs "
@@ -451,6 +453,28 @@ class Mistake:
 
     answer: Any
     hint: str
+
+
+class LazyTable(_abc.Mapping):
+    """A table exercise's mistaken answer computed on first use (``make`` runs an experiment
+    that takes seconds; importing the registry must not)."""
+
+    def __init__(self, make: Callable[[], Mapping]):
+        self._make, self._value = make, None
+
+    def _table(self):
+        if self._value is None:
+            self._value = self._make()
+        return self._value
+
+    def __getitem__(self, key):
+        return self._table()[key]
+
+    def __iter__(self):
+        return iter(self._table())
+
+    def __len__(self):
+        return len(self._table())
 
 
 def _generic_candidates(refs: list, n: int | None, transpose: bool = True) -> list:

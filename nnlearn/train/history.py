@@ -153,7 +153,8 @@ class History:
     # --------------------------------------------------------------- display
     def table(self, digits: int = 4) -> Table:
         """One row per epoch (row 0 for ``initial``, if recorded); the best
-        epoch is marked in the last column."""
+        epoch is marked in the last column, and the title says where the best
+        epoch was and whether the run stopped early, diverged or was interrupted."""
         keys = list(self.history)
         columns = ["epoch", *keys] + (["lr"] if self.lr else []) + ["best"]
         rows = []
@@ -166,8 +167,20 @@ class History:
                 row.append(self.lr[i])
             row.append("◀" if e == self.best_epoch else "")
             rows.append(row)
-        title = f"Training history (best {self.monitor} at epoch {self.best_epoch})" \
-            if self.best_epoch is not None else "Training history"
+        notes = []
+        if self.best_epoch is not None:
+            notes.append(f"best {self.monitor} at epoch {self.best_epoch}")
+            start = self.initial.get(self.monitor)
+            if start is not None and not (self._best_value > start if self._higher_is_better
+                                          else self._best_value < start):
+                notes[-1] += ", no better than at epoch 0"
+        if self.stopped_epoch is not None:
+            notes.append(f"stopped early after epoch {self.stopped_epoch}")
+        if self.diverged is not None:
+            notes.append(f"diverged in epoch {self.diverged['epoch']}")
+        if self.interrupted is not None:
+            notes.append(f"interrupted in epoch {self.interrupted['epoch']}")
+        title = "Training history" + (f" ({'; '.join(notes)})" if notes else "")
         return Table(columns, rows, title=title, digits=digits)
 
     def __repr__(self) -> str:
