@@ -941,3 +941,23 @@ def test_exercise_4_12_solution_three_epochs_of_trend_are_about_a_third_of_the_n
 
     sigma, slope = ch04.noise_and_trend()
     assert 0.25 < 3 * abs(slope) / sigma < 0.45
+
+
+def test_the_first_minibatch_surface_has_lost_the_global_valley_r5b_1():
+    """r5b-1: the page said the global valley is visible on *every* minibatch surface. On
+    the first batch of the figure (five samples with |x| > 9, far from the bump) a fifth of
+    the map lies below that batch's loss at the global minimum; on the other two, almost
+    none does (the page glues these shares)."""
+    from nnlearn.data import gabor_loss_surface
+
+    surface = gabor_loss_surface(X, Y)
+    i = np.unravel_index(surface.loss.argmin(), surface.loss.shape)
+    best = (float(surface.phi0[i]), float(surface.phi1[i]))
+    g = MinibatchGradient(gabor_loss_grad, X, Y, batch_size=5, seed=0)
+    for _ in range(g.batches_per_epoch):
+        g(np.array([2.5, 5.0]))
+    below = [float(np.mean(gabor_loss_surface(X[B], Y[B], num=121).loss
+                           < gabor_loss(best, X[B], Y[B]))) for B in g.batches[:3]]
+    assert sorted(g.batches[0].tolist()) == [2, 10, 11, 21, 26]
+    assert np.abs(X[g.batches[0]]).min() > 9
+    assert 0.15 < below[0] < 0.3 and max(below[1:]) < 0.02

@@ -502,7 +502,8 @@ EXERCISES = [
         id="4.7",
         title="the largest stable learning rate on ½(w₁² + 25 w₂²)",
         reference=2.0 / _CURVATURES_47.max(),
-        hint="Each coordinate evolves on its own as w_t = (1 − ηλ_i)^t w_0; both factors must stay below 1 in size.",
+        hint="Gradient descent on this quadratic treats each coordinate on its own: what does "
+             "one step multiply w_i by, and when does that factor make |w_i| grow?",
         mistakes=[
             Mistake(2.0 / _CURVATURES_47.min(), "That is the limit of the flat direction alone; the "
                     "steep one diverges first."),
