@@ -446,3 +446,38 @@ def test_exercise_references():
     # 5.6 against torch's one_hot
     expected = torch.nn.functional.one_hot(torch.tensor([2, 0, 3, 1, 2]), 4).numpy()
     np.testing.assert_array_equal(ex["5.6"].reference(), expected)
+
+
+def test_xavier_leaves_a_sixteenth_per_layer_for_the_sigmoid_r5c_a1():
+    """r5c A1: the page no longer calls Xavier 'the rule made for' the sigmoid. Glorot and
+    Bengio's variance makes n·Var(w)·f'(0)² = 1 for f'(0) = 1 (tanh); with the sigmoid,
+    σ'(0) = ¼, a square layer's backward factor in the linear regime is 1/16."""
+    x = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    torch.sigmoid(x).backward()
+    assert x.grad.item() == 0.25
+    nnlearn.manual_seed(0)
+    layer = nn.Linear(512, 512)
+    init.xavier_normal_(layer.weight)
+    w = np.asarray(layer.weight)
+    assert 512 * w.var() * 0.25 ** 2 == pytest.approx(1 / 16, rel=0.02)
+    assert 512 * w.var() * 1.0 ** 2 == pytest.approx(1.0, rel=0.02)     # tanh: f'(0) = 1
+
+
+def test_exercise_5_2_slips_typed_as_the_solution_quotes_them_get_their_hint_r5c_d1():
+    """r5c D1: the solution quotes the Var(z) slip as ≈ 1.36; typed so, it gets its own
+    hint, not the generic one (the checker matches answers to 3 significant digits)."""
+    ex = {e.id: e for e in ch05.EXERCISES}["5.2"]
+    assert ex.check(2).status == "correct"
+    r = ex.check(1.36)
+    assert r.status == "incorrect" and "Var(z) where the formula has the mean square" in r.hint
+    assert ex.check(2.01).status == "incorrect"
+
+
+def test_exercise_5_8_names_the_normal_quantile_and_the_pooled_df_r5c_c1():
+    """r5c C1: a z-interval (1.96) and a pooled-df t-interval were told 'very close, keep
+    more decimals'; each now gets a hint that names the slip."""
+    ex = {e.id: e for e in ch05.EXERCISES}["5.8"]
+    for slip, words in [(dict(quantile="normal"), "normal quantile"),
+                        (dict(df="pooled"), "n₁ + n₂ − 2 degrees of freedom")]:
+        r = ex.check(ch05._reference_5_8(**slip))
+        assert r.status == "incorrect" and words in r.hint and "Very close" not in r.hint

@@ -184,6 +184,7 @@ EXERCISES = [
         id="5.2",
         title="Var(u) for n = 300 ReLU inputs of variance-4 Gaussians and weights from U(−0.1, 0.1)",
         reference=_var_u(),
+        digits=3,           # mistakes typed to 3 digits (1.36 for the Var(z) slip) get their hint
         hint="Use Var(u) = n Var(w) E[z²]: the variance of U(−a, a), then the mean square of a "
              "ReLU's output when its input is symmetric about 0.",
         mistakes=[
