@@ -825,3 +825,16 @@ def test_mistakes_typed_to_the_asked_precision_get_their_hint():
     assert r.status == "incorrect" and "one more factor" in r.hint
     assert ex["2.9"].check(float(f"{ch02.hidden_gradient_2_9():.4g}")).status == "correct"
     assert ex["2.1"].check(0.145).status == "incorrect"           # 3 digits is not 4
+
+
+def test_the_numbers_the_finite_difference_section_works_out_by_hand_r6a_d1():
+    """r6a D1: the numbers ch02 derives by hand rather than in a cell: the best step
+    ε^{1/3} ('about 6·10⁻⁶ in float64 and 5·10⁻³ in float32'), float32's floor ε^{2/3}
+    ('≈ 2·10⁻⁵'), and the pooled draw's chance of touching the 10-entry output bias among
+    9610 entries in 20 draws ('a 2% chance')."""
+    eps64, eps32 = np.finfo(np.float64).eps, np.finfo(np.float32).eps
+    assert f"{eps64:.1e}" == "2.2e-16" and f"{eps32:.1e}" == "1.2e-07"
+    assert f"{eps64 ** (1 / 3):.0e}" == "6e-06" and f"{eps32 ** (1 / 3):.0e}" == "5e-03"
+    assert f"{eps32 ** (2 / 3):.0e}" == "2e-05"
+    assert 64 * 128 + 128 + 128 * 10 + 10 == 9610
+    assert f"{1 - (1 - 10 / 9610) ** 20:.0%}" == "2%"

@@ -961,3 +961,24 @@ def test_the_first_minibatch_surface_has_lost_the_global_valley_r5b_1():
     assert sorted(g.batches[0].tolist()) == [2, 10, 11, 21, 26]
     assert np.abs(X[g.batches[0]]).min() > 9
     assert 0.15 < below[0] < 0.3 and max(below[1:]) < 0.02
+
+
+def test_race_plot_validation_curves_bottom_out_first_and_adam_climbs_r6b_a1(digits_split):
+    """r6b A1: the page said the race plot's validation curves 'flatten'. At each optimizer's
+    best rate (seed 0, as plotted) every validation curve reaches its lowest point before its
+    training curve does, and Adam's (lr 0.03) climbs to more than twice its lowest; the page
+    glues both from `paths.lowest_epochs`."""
+    from nnlearn import optim
+
+    best = {"SGD": (optim.SGD, {}, 1.0), "SGD + momentum 0.9": (optim.SGD, dict(momentum=0.9), 0.1),
+            "Adagrad": (optim.Adagrad, {}, 0.1), "RMSprop": (optim.RMSprop, {}, 0.01),
+            "Adam": (optim.Adam, {}, 0.03)}
+    climbs = []
+    for name, (Optimizer, hyper, lr) in best.items():
+        h = paths.seeded_runs(digits_split, lambda p: Optimizer(p, lr=lr, **hyper), seeds=[0],
+                              eval_train=True)[0]
+        t, v = paths.lowest_epochs(h)
+        assert v < t <= 10 and t == int(np.argmin(h["loss"])) + 1
+        if h["val_loss"][-1] > 2 * min(h["val_loss"]):
+            climbs.append(name)
+    assert climbs == ["Adam"]

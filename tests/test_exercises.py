@@ -15,6 +15,7 @@ import threading
 import time
 
 import numpy as np
+import torch
 import pytest
 
 from nnlearn.exercises import (
@@ -916,3 +917,20 @@ def test_probe_ids_chapters_and_exotic_exceptions(capsys):
     assert run(NUM, np, capsys).message == "⚠️ Exercise 9.1: expected a number, got a module."
     assert run(NUM, float, capsys).message == ("⚠️ Exercise 9.1: expected a number, got the class "
                                                "float — call it and give its result.")
+
+
+def test_several_numbers_returned_as_one_1d_array_are_the_same_answer_r6d_f6(capsys):
+    """r6d F6: a function asked for (difference, low, high) that returns np.array([d, lo, hi])
+    (or a tensor) gives the same answer; a wrong length stays invalid, and arrays of arrays
+    are not flattened."""
+    from nnlearn.exercises.registry import all_exercises
+    from nnlearn.exercises import ch07
+
+    ex, f = all_exercises()["7.7"], ch07._welch_interval
+    assert ex.check(lambda a, b: np.array(f(a, b))).status == "correct"
+    assert ex.check(lambda a, b: torch.tensor(f(a, b))).status == "correct"
+    assert ex.check(lambda a, b: np.array(f(a, b))[:2]).status == "invalid"
+    assert ex.check(lambda a, b: -np.array(f(a, b))).status == "incorrect"
+    capsys.readouterr()
+    r = run(BACKWARD, lambda X, G: np.array([1.0, 2.0]), capsys)       # outputs are arrays
+    assert r.status == "invalid"

@@ -31,7 +31,7 @@ those runs.
     path, and momentum's per-step factor on a quadratic.
 :func:`gradient_noise`, :func:`batch_vs_minibatch`, :func:`basin_counts`
     what a minibatch costs and buys, and where noisy runs end.
-:func:`digits_run`, :func:`seeded_runs`, :func:`lr_regimes`, :func:`race_over_seeds`, :func:`stopping_study`, :func:`schedule_study`, :func:`restart_rates`
+:func:`digits_run`, :func:`seeded_runs`, :func:`lowest_epochs`, :func:`lr_regimes`, :func:`race_over_seeds`, :func:`stopping_study`, :func:`schedule_study`, :func:`restart_rates`
     the chapter's experiments repeated over seeds or starts.
 :func:`restart_agreement`
     from how many starts every optimizer ends the same way.
@@ -869,7 +869,10 @@ def restart_rates(loss: Callable, grad: Callable, settings: Mapping, n_restarts:
 
     Attributes ``p`` (``{name: p̂}``) and ``successes`` (``{name: bool
     array}``, one entry per start, the same starts in the same order for every
-    optimizer) are attached for paired comparisons.
+    optimizer) are attached for paired comparisons; ``final_loss`` and
+    ``final_grad_norm`` (``{name: array}``, in the same order) say where each run
+    ended: a start that failed with a gradient near 0 stopped at another minimum
+    (or a saddle), one with a large gradient had not arrived yet.
     """
     n = _positive_int(n_restarts, "n_restarts", "restart_rates")
     rng = _generator(seed, "restart_rates")
@@ -880,19 +883,22 @@ def restart_rates(loss: Callable, grad: Callable, settings: Mapping, n_restarts:
         xp = backend.namespace_of(theta)
         return xp.reshape(grad(xp.reshape(theta, (2, n))), (2 * n,))
 
-    rows, p_hat, successes = [], {}, {}
+    rows, p_hat, successes, final_loss, final_grad = [], {}, {}, {}, {}
     for name, (opt, hyper) in settings.items():
         end = descend(many, starts.reshape(-1), opt, steps, **hyper).path[-1].reshape(2, n)
         final = np.asarray(backend.to_numpy(loss(backend.asarray(end))), float)
+        g = np.asarray(backend.to_numpy(many(backend.asarray(end.reshape(-1)))), float)
         ok = final < threshold
         p = float(ok.mean())
         p_hat[name], successes[name] = p, ok
+        final_loss[name], final_grad[name] = final, np.linalg.norm(g.reshape(2, n), axis=0)
         rows.append([name, round(p, 3), round(math.sqrt(p * (1 - p) / n), 3),
                      *[round(1 - (1 - p) ** k, 3) for k in k_restarts]])
     table = Table(["optimizer", f"p̂ ({n} starts)", "standard error",
                    *[f"P(success), {k} restarts" for k in k_restarts]], rows, digits=3,
                   title=f"Fraction of {n} random starts ending with E < {threshold:g}")
     table.p, table.successes = p_hat, successes
+    table.final_loss, table.final_grad_norm = final_loss, final_grad
     return table
 
 
@@ -984,6 +990,15 @@ def lr_range_test(split, make_optimizer: Callable, lr_start: float = 1e-3, lr_en
     digits_run(split, make_optimizer, epochs=steps, seed=seed, hidden=hidden,
                val_data=None, callbacks=[train.LambdaCallback(on_batch_begin=begin, on_batch_end=end)])
     return lrs[:len(losses)].copy(), np.array(losses)
+
+
+def lowest_epochs(history) -> tuple[int, int]:
+    """The epochs (numbered from 1) of a run's lowest training and lowest validation loss.
+
+    A validation curve that bottoms out before the training curve does has stopped
+    improving while training still helps the training loss: the sign to stop, or to
+    regularize."""
+    return (int(np.argmin(history["loss"])) + 1, int(np.argmin(history["val_loss"])) + 1)
 
 
 def seeded_runs(split, make_optimizer: Callable, seeds=range(5), **options) -> list:

@@ -278,8 +278,8 @@ EXERCISES = [
             Mistake(lambda d, W, U: (d @ W.T) * _sigmoid(U) * (1 - _sigmoid(U)),
                     "Check the orientation of W⁽ˡ⁺¹⁾, of shape (n_{l+1}, n_l): the sum over the "
                     "units k of layer l+1 must run over its first index. (The check uses square "
-                    "matrices, so a transposed W raises no shape error here; it would in a real "
-                    "network.)"),
+                    "matrices, so a transposed W raises no shape error here; it would whenever the "
+                    "two layers differ in width.)"),
             Mistake(lambda d, W, U: d @ W,
                     "You sent the delta back through the weights but not through the activation: "
                     "the chain rule also multiplies by the sigmoid's derivative at U."),
@@ -328,8 +328,9 @@ EXERCISES = [
         title="softmax_ce_delta(U, labels): the softmax + cross-entropy delta of a batch",
         reference=softmax_ce_delta,
         inputs=_inputs_2_4,
-        hint="Per sample the delta is y − d, with y the softmax of the sample's logits and d the "
-             "one-hot target; then account for the mean over the batch.",
+        hint="Write E_n = −Σ_k d_k ln y_k with y = softmax(u): every y_k depends on every u_j, "
+             "so sum the chain rule over k (the chapter's softmax section does this); then "
+             "account for the mean over the batch.",
         mistakes=[
             Mistake(lambda U, t: _softmax_rows(U) - np.eye(U.shape[1])[t],
                     "Re-check how the mean over the batch enters your delta: E averages the "
@@ -411,6 +412,8 @@ EXERCISES = [
                     "also needs its own forward pass, one product per layer."),
             Mistake(N_2_7 * L_2_7, "You counted one product per layer and sample; the backward "
                     "pass adds the delta products and the gradient products."),
+            Mistake((N_2_7 - 1) * (3 * L_2_7 - 1), "Count the loop's passes again: it runs "
+                    "once for each of the N samples."),
         ],
         solution="answer_2_7 = 1000 * (3 * 3 - 1)",
     ),

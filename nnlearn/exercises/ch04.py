@@ -393,9 +393,8 @@ EXERCISES = [
         reference=_eta_avg,
         inputs=_eta_inputs,
         n=None,
-        hint=("Write both steps as recursions: Δ_t = μΔ_{t−1} − η g_t for the heavy ball and "
-              "−v_t = μ(−v_{t−1}) − (1 − μ)η_avg g_t for the averaged form, and match the "
-              "factors of g_t."),
+        hint=("Write the step Δ_t = w_t − w_{t−1} of each form as a recursion in Δ_{t−1} "
+              "and g_t, and compare the two."),
         mistakes=[
             Mistake(lambda eta, mu: eta * (1 - mu), "That converts the other way: it gives the "
                     "heavy ball's rate from the averaged one. Here η is given and η_avg is wanted."),
@@ -471,8 +470,8 @@ EXERCISES = [
               "the function with the algorithm box."),
         mistakes=[
             Mistake("a", "Where ε goes is a convention (Keras puts it inside the root, PyTorch "
-                    "outside); moving it changes the step by about ε, far too little to turn a "
-                    "number into nan."),
+                    "outside); moving it changes the denominator by at most √ε, and keeps it "
+                    "positive either way, so it cannot turn a number into nan."),
             Mistake("b", "alpha multiplies the old average and 1 − alpha the new term, as in the "
                     "algorithm box, so that line's weights are right."),
             Mistake("d", "The algorithm box also multiplies the step by the learning rate; "
@@ -508,7 +507,7 @@ EXERCISES = [
             Mistake(2.0 / _CURVATURES_47.min(), "That is the limit of the flat direction alone; the "
                     "steep one diverges first."),
             Mistake(1.0 / _CURVATURES_47.max(), "At η = 1/λ the steep direction converges in one step; "
-                    "the limit is where its factor 1 − ηλ reaches −1."),
+                    "above that rate its factor changes sign, and still shrinks |w| for a while."),
             Mistake(2.0 / _CURVATURES_47.sum(), "The coordinates do not interact: compare each "
                     "curvature with the limit separately, do not add them."),
         ],

@@ -157,8 +157,10 @@ EXERCISES = [
         id="5.1",
         title="He's standard deviation for a Linear(512 → 256) layer followed by a ReLU",
         reference=_he_std,
-        hint="Start from the variance He's rule asks for, Var(w) = 2/n, decide which n, then "
-             "take the square root.",
+        digits=3,
+        hint="He's rule chooses Var(w) so that a ReLU layer passes its signal's variance on "
+             "unchanged: what does that ask of n·Var(w), which n is meant with "
+             "mode=\"fan_in\", and what standard deviation follows?",
         mistakes=[
             Mistake(1 / math.sqrt(FAN_IN_5_1),
                     "That is LeCun's standard deviation, for a layer without the ReLU: a ReLU "

@@ -337,8 +337,9 @@ EXERCISES = [
         title="the first AdamW step from θ = 2 with g = 0.5",
         reference=_adam_first_step(_THETA0 * (1 - _LR8 * _WD8), _G),
         rtol=1e-6,
-        hint="AdamW first multiplies θ by 1 − lr·λ, then takes Adam's step on the data gradient "
-             "alone; at the first step m̂/√v̂ is the sign of the gradient.",
+        hint="AdamW does two things to θ in a step, and only one of them goes through Adam's "
+             "normalization: which one, and in what order? For a single gradient, what is "
+             "m̂₁/√v̂₁?",
         mistakes=[
             Mistake(_adam_first_step(_THETA0, _G + _WD8 * _THETA0),
                     "That is a plain Adam step (with the L2 term in the gradient or without it, the "

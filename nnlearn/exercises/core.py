@@ -1014,6 +1014,9 @@ class FunctionExercise(Exercise):
             raise _Pending
         if out is None:
             raise _Invalid("your function returned None — did you forget the return statement?")
+        if (several and _is_array(out) and np.ndim(_unwrap(out)) == 1 and len(out) == len(ref)
+                and all(np.ndim(_unwrap(r)) == 0 for r in ref)):
+            out = tuple(_unwrap(out))     # several numbers returned as one 1-D array: the same answer
         if several and (not isinstance(out, (tuple, list)) or len(out) != len(ref)):
             raise _Invalid(f"your function should return {len(ref)} values ({', '.join(names)}), "
                            f"but it returned {_describe(out)} (called with {call}).")
