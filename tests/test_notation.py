@@ -20,10 +20,12 @@ def _row(symbol_start):
 
 def test_the_batch_delta_is_delta_of_shape_N_by_n_l_as_in_manual_MLP():
     """A2: the batch delta is δ⁽ˡ⁾ (N × n_l), as chapter 2 and manual.MLP.delta; Δ is only
-    slide 003's accumulator."""
+    slide 003's accumulator (with a layer index)."""
     assert r"\delta^{(l)} = \frac{\partial E}{\partial U^{(l)}} \in \mathbb{R}^{N \times n_l}" in PAGE
     assert r"\Delta^{(l)} = \frac{\partial E}{\partial U^{(l)}}" not in PAGE
-    assert "only use of a capital $\\Delta$" in PAGE
+    # r5a D1: a capital Δ with a layer index is only the accumulator; without one, a change
+    assert "capital $\\Delta^{(l)}$ with a layer index is slide 003's gradient accumulator" in PAGE
+    assert "Without a layer index a capital $\\Delta$ means a change" in PAGE
     net = manual.MLP([3, 5, 2], activation="tanh", output="identity", seed=0)
     X, D = random_batch("squared", N=7, n_in=3, n_out=2, seed=0)
     net.gradient(X, D)
