@@ -672,3 +672,32 @@ def test_draw_puts_each_partial_beside_its_own_edge_not_on_another_box():
         for bb in boxes:
             assert not (bb.x0 - 0.05 <= tx <= bb.x1 + 0.05 and bb.y0 - 0.05 <= ty <= bb.y1 + 0.05), \
                 (t.get_text(), tx, ty)
+
+
+def test_reverse_sweeps_that_visit_only_ancestors_cost_the_edges_once_here_r7b_a1():
+    """r7b A1: 'each sweep uses every edge once' is the chapter's cost model, not what
+    backward() does. From one output a real reverse sweep visits that output's ancestors:
+    in the tanh layer the outputs share no nodes, so m sweeps visit |ℰ| edges in all; with a
+    shared hidden stage they visit more than |ℰ| and at most m·|ℰ|."""
+    from nnlearn.autodiff import Value
+    from nnlearn.autodiff.modes import graph_size, jacobian_reverse, reverse_visits, tanh_layer
+
+    rng = np.random.default_rng(0)
+    W, x = rng.normal(size=(10, 100)), rng.normal(size=100)
+    f = tanh_layer(W)
+    edges = graph_size(f, x).edges
+    assert reverse_visits(f, x) == edges == 10 * (3 * 100 - 1)
+    assert jacobian_reverse(f, x).multiply_adds == 10 * edges
+    W1, W2 = rng.normal(size=(5, 4)), rng.normal(size=(6, 5))
+    hidden = tanh_layer(W1)
+
+    def two_layers(*xs):
+        return tanh_layer(W2)(*hidden(*xs))
+
+    x4 = rng.normal(size=4)
+    g = graph_size(two_layers, x4)
+    assert g.edges < reverse_visits(two_layers, x4) <= g.outputs * g.edges
+    # the count is the ancestors' edges, as Value.topological_order lists them
+    xs = [Value(v) for v in x]
+    assert sum(len([p for p in v._prev if p._prev or p in xs]) for y in f(*xs)
+               for v in y.topological_order() if v._prev) == edges

@@ -785,9 +785,13 @@ def test_exercise_4_12_noise_patience_and_min_delta():
     worse = lambda p, md: [r[-1] for r in paths.stopping_study(runs, patience=p, min_delta=md).rows].count("worse")
     assert worse(int(ref[1]), 0.0) == 0 and worse(3, 1e-3) >= 2
     ddof0 = statistics.median(statistics.pstdev(np.diff(v[10:]).tolist()) for v in V)
-    for right in (ref, list(ref), (ddof0, 10, 0.0), (sigma, 12, 1e-4), (1.2 * sigma, 14, 0.0),
-                  torch.tensor([sigma, 9.0, 0.0])):
+    for right in (ref, list(ref), (ddof0, 10, 0.0), (sigma, 12, 1e-4), (1.04 * sigma, 14, 0.0),
+                  (float(f"{sigma:.2g}"), 9, 0.0), torch.tensor([sigma, 9.0, 0.0])):
         assert _run(ex, right).status == "correct", right
+    # r7b A2: a noise 20-30% off is not the measured noise, and cannot certify a short patience
+    for wrong in ((1.2 * sigma, 14, 0.0), (0.72 * sigma, 6, 0.0), (0.8 * sigma, 7, 0.0)):
+        r = _run(ex, wrong)
+        assert r.status == "incorrect" and r.hint == core._sentence(ch04._H412_NOISE), wrong
     for m in ex.mistakes:
         r = _run(ex, core._resolve(m.answer))
         assert r.status == "incorrect" and r.hint == core._sentence(m.hint), (m.answer, r.message)
@@ -804,8 +808,9 @@ def test_exercise_4_12_noise_patience_and_min_delta():
 
 def test_exercise_4_12_patience_must_pass_the_exercises_own_test_A3():
     """The exercise asks for p with p·|slope| ≥ noise. With the reference noise 1.69e-3 and
-    slope −2.06e-4 that is p ≥ 9: 7 and 8 fail it and are refused; the rule uses the
-    learner's own noise, so the ddof=0 noise (2.7% smaller) may take p = 8."""
+    slope −2.06e-4 that is p ≥ 9: 7 and 8 fail it and are refused. r7b A2: the patience is
+    judged against the measured noise, so the ddof=0 noise (2.7% smaller, accepted as a
+    noise) does not make p = 8 right."""
     from nnlearn.exercises import ch04, core
 
     ex = {e.id: e for e in EXERCISES}["4.12"]
@@ -818,7 +823,8 @@ def test_exercise_4_12_patience_must_pass_the_exercises_own_test_A3():
         r = _run(ex, [sigma, p, 0.0])
         assert r.status == "incorrect" and r.hint == core._sentence(ch04._H412_SHORT)  # … and is refused
     ddof0 = float(np.median([np.std(np.diff(v[10:])) for v in ch04.stopping_curves()]))
-    assert 8 * abs(slope) >= ddof0 and _run(ex, [ddof0, 8, 0.0]).status == "correct"
+    assert 8 * abs(slope) >= ddof0 and _run(ex, [ddof0, 8, 0.0]).hint == core._sentence(ch04._H412_SHORT)
+    assert _run(ex, [ddof0, 9, 0.0]).status == "correct"
 
 
 def test_exercise_4_11_hint_says_where_the_answer_lies_A4():

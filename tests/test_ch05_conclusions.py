@@ -224,3 +224,24 @@ def test_twins_split_on_torch_by_rounding_alone_r6c_f1():
         if np.any(spread > 0):
             first = spread[np.argmax(spread > 0)]
             assert first < 1e-12 and spread[-1] > 0.5, name
+
+
+def test_exercise_5_7_inputs_separate_every_slip_on_every_draw_r7c_a1():
+    """r7c A1: the checker's inputs had no unit differing from another in only some weights,
+    so 'every weight differs' and np.allclose (with its relative tolerance) passed on most
+    checks. Each draw now holds such units, and the reference and every declared slip give
+    pairwise different counts on every draw."""
+    from nnlearn.exercises import ch05
+
+    slips = [lambda W, tol: len(np.unique(W, axis=0)),
+             lambda W, tol: ch05.distinct_rows(np.asarray(W).T, tol),
+             ch05._rows_all_entries_differ, ch05._rows_allclose,
+             lambda W, tol: len(W) - ch05.distinct_rows(W, tol)]
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        inputs = ch05._inputs_5_7(rng)
+        counts = [ch05.distinct_rows(**inputs)] + [f(**inputs) for f in slips]
+        assert len(set(counts)) == len(counts), counts
+    ex = get_exercise("5.7")
+    for slip in (ch05._rows_all_entries_differ, ch05._rows_allclose):
+        assert ex.check(slip).status == "incorrect"

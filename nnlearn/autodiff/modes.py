@@ -45,7 +45,7 @@ from typing import Callable, NamedTuple, Sequence
 from .value import Value
 
 __all__ = ["Sweep", "JacobianResult", "GraphSize", "jvp", "vjp", "jacobian_forward",
-           "jacobian_reverse", "graph_size", "tanh_layer"]
+           "jacobian_reverse", "graph_size", "reverse_visits", "tanh_layer"]
 
 
 class Sweep(NamedTuple):
@@ -235,6 +235,23 @@ def graph_size(f: Callable, inputs: Sequence) -> GraphSize:
     """Count the inputs, outputs, operations and edges of ``f``'s graph at ``inputs``."""
     g = _Graph(f, inputs, "graph_size")
     return GraphSize(len(g.xs), len(g.ys), sum(1 for v in g.order if v._prev), g.n_edges)
+
+
+def reverse_visits(f: Callable, inputs: Sequence) -> int:
+    r"""The edges that :math:`m` reverse sweeps visit when each starts from one output and,
+    like :meth:`Value.backward` or PyTorch, goes only through that output's ancestors.
+
+    :func:`jacobian_reverse` charges every sweep for the whole graph (the simplest cost
+    model, :math:`m\,|\mathcal{E}|`); this counts what such engines touch. When the
+    outputs share no nodes, as in :func:`tanh_layer`, every edge lies below exactly one
+    output and the total is :math:`|\mathcal{E}|`; when they share most of the graph,
+    it approaches :math:`m\,|\mathcal{E}|`.
+
+    >>> reverse_visits(tanh_layer([[1.0, 2.0], [3.0, 4.0]]), [0.5, -0.5])
+    10
+    """
+    g = _Graph(f, inputs, "reverse_visits")
+    return sum(len(g.edges[id(v)]) for y in g.ys for v in y.topological_order() if v._prev)
 
 
 def tanh_layer(W) -> Callable:

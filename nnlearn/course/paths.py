@@ -1267,6 +1267,7 @@ def batch_vs_minibatch(loss_grad: Callable, x, y, loss: Callable, start, *, batc
         rows.append([f"after {epochs} {'steps' if k == epochs else 'epochs'}", f"{f:.4f}",
                      f"{m.mean():.4f} ± {mean_interval(m)[1]:.1g}", verdicts[label]])
     table = Table(["", "full batch E", f"minibatch (B = {batch_size}) E, {len(seeds)} seeds",
-                   "verdict"], rows, title="The same learning rate, counted per step and per epoch")
+                   "verdict"], rows, title="The same learning rate, counted per step and per epoch "
+                                           "(minibatch: mean ± half-width of its 95% interval)")
     table.verdicts = verdicts
     return table

@@ -6,7 +6,8 @@ Each reference is computed from the formula the chapter derives, not typed in;
 
 import numpy as np
 
-from .core import ChoiceExercise, FunctionExercise, Mistake, NumberExercise, TableExercise
+from .core import (ChoiceExercise, FunctionExercise, LazyTable, Mistake, NumberExercise,
+                   TableExercise)
 
 
 def _sigmoid(u):
@@ -504,9 +505,8 @@ EXERCISES = [
         n=None,
         rtol=1e-8,     # a one-sided difference is off by about h = 1e-4, relatively
         atol=1e-10,
-        hint="For each entry i (np.ndindex(x.shape) lists them): set x[i] to its value plus h, "
-             "evaluate f, set it to the value minus h, evaluate f, put the value back, and divide "
-             "the difference of the two evaluations by the distance between the two points.",
+        hint="Handle one entry at a time (np.ndindex(x.shape) lists them), move it both ways "
+             "by h, and leave x as you found it.",
         mistakes=[
             Mistake(_forward_difference,
                     "That is the one-sided difference (f(x + h) − f(x))/h, whose error shrinks "
@@ -552,6 +552,11 @@ EXERCISES = [
             Mistake({"max": 0.5, "max_dim": 0.5, "maximum": 0.5, "central_difference": 0.5},
                     "A maximum along a dimension also returns the index of one maximum "
                     "(torch.max(v, dim=0).indices): run it and see where its gradient goes."),
+            Mistake(LazyTable(lambda: {**max_tie_table(), "central_difference":
+                                       float(np.float32(1 + 1e-6) - np.float32(1)) / 2e-6}),
+                    "Row central_difference: that is the difference taken in float32 (torch's "
+                    "default dtype), where 1 + 10⁻⁶ rounds to the nearest float32 (they lie about "
+                    "10⁻⁷ apart near 1); take it in float64, as the tensor v of the exercise is."),
         ],
         solution=("def dv1(f):\n"
                   "    v = torch.tensor([1.0, 1.0, 0.5], dtype=torch.float64, requires_grad=True)\n"

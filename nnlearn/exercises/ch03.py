@@ -303,13 +303,15 @@ EXERCISES = [
         id="3.3",
         title="multiply-adds of the cheaper mode for the full Jacobian of a tanh layer, n = 30, m = 40",
         reference=lambda: min(_N33, _M33) * _E33,
-        hint="Count the edges |ℰ| = m(3n − 1) first; one sweep uses each edge once. How many sweeps "
-             "does each mode need for the whole Jacobian?",
+        hint="Count the edges |ℰ| = m(3n − 1) first; in the chapter's cost model one sweep goes "
+             "through every edge once. How many sweeps does each mode need for the whole Jacobian?",
         mistakes=[
             Mistake(lambda: max(_N33, _M33) * _E33, "That is the more expensive mode: compare "
                     "n sweeps of one mode with m sweeps of the other."),
-            Mistake(_E33, "That is the cost of a single sweep, which gives one row or one column; "
-                    "the whole Jacobian needs more."),
+            Mistake(_E33, "In the chapter's cost model that is a single sweep, which gives one row "
+                    "or one column; the whole Jacobian needs more. (It is also what reverse sweeps "
+                    "that visit only each output's ancestors would cost here; the question asks "
+                    "for the cost model.)"),
             Mistake(lambda: _N33 * _M33 * _E33,
                     "One sweep per input *or* per output, not per entry of the Jacobian."),
         ],
@@ -347,7 +349,8 @@ EXERCISES = [
             "e": "nothing: the trace is right",
         },
         reference="d",
-        hint="Which input is used by more than one operation, and what must its adjoint do?",
+        hint="Compute the student's x̄1 and the derivative by hand at the same point: which line "
+             "of the code lost a term?",
         mistakes=[
             Mistake("a", "The reverse sweep starts from ȳ = ∂y/∂y, which is 1."),
             Mistake("b", "For a product the local partial with respect to one factor is the other "

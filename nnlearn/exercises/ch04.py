@@ -331,7 +331,7 @@ def _fired(patience):
 def _rule_412(answer):
     noise, patience, min_delta = (float(v) for v in answer)
     sigma, slope = noise_and_trend()
-    if not 0.7 * sigma <= noise <= 1.4 * sigma:
+    if not 0.95 * sigma <= noise <= 1.05 * sigma:    # rounding, ddof=0, a mean: within 3%
         whole = _whole_noise()
         if noise > 5 * sigma and abs(noise - whole) < 0.5 * whole:
             return _H412_EARLY
@@ -342,7 +342,7 @@ def _rule_412(answer):
         return _H412_WHOLE
     if patience <= 3:
         return _H412_BLIP
-    if patience * abs(slope) < 0.98 * noise:     # the exercise's own test, with the learner's
+    if patience * abs(slope) < 0.98 * sigma:     # the exercise's own test, with the measured
         return _H412_SHORT                       # noise (2% for rounding it)
     if _fired(int(patience)) == 0:              # never stops on these runs: no early stopping
         return _H412_LONG
@@ -396,8 +396,9 @@ EXERCISES = [
         hint=("Write the step Δ_t = w_t − w_{t−1} of each form as a recursion in Δ_{t−1} "
               "and g_t, and compare the two."),
         mistakes=[
-            Mistake(lambda eta, mu: eta * (1 - mu), "That converts the other way: it gives the "
-                    "heavy ball's rate from the averaged one. Here η is given and η_avg is wanted."),
+            Mistake(lambda eta, mu: eta * (1 - mu), "Check your function on exercise 4.1's "
+                    "numbers: the averaged form moved less there, so which must be larger, η or "
+                    "η_avg, for the two to move alike?"),
             Mistake(lambda eta, mu: eta, "The two rates are not equal: the averaged form scales "
                     "its gradient by (1 − μ)."),
             Mistake(lambda eta, mu: eta / mu, "The factor in front of the averaged form's gradient "

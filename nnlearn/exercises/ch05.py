@@ -90,19 +90,53 @@ def distinct_rows(W, tol):
 
 
 def _inputs_5_7(rng):
-    tol = float(10.0 ** rng.uniform(-8, -3))
-    cols, bases = int(rng.integers(2, 6)), rng.normal(size=(int(rng.integers(1, 5)), 1))
-    bases = rng.normal(size=(len(bases), cols))
-    rows = []
-    for _ in range(int(rng.integers(5, 11))):
+    # tol well below 1e-5, so np.allclose's relative tolerance (1e-5·|w|) changes the count
+    tol = float(10.0 ** rng.uniform(-8, -6))
+    cols = int(rng.integers(24, 28))   # more weights per unit than units (at most 22): counting
+    size = (int(rng.integers(1, 5)), cols)         # columns can never give a row count
+    bases = rng.choice([-1.0, 1.0], size=size) * rng.uniform(0.5, 2.0, size=size)
+    j, sign = int(rng.integers(cols)), float(rng.choice([-1.0, 1.0]))
+    one = bases[0].copy()              # a unit that differs from another in one weight only,
+    one[j] += sign * 3 * tol
+    signs = rng.choice([-1.0, 1.0], size=cols)
+    signs[j] = -sign                   # one that differs from both in every weight,
+    every = bases[0] + signs * 3 * tol
+    near = bases[0] + rng.uniform(-0.4, 0.4, size=cols) * tol    # and a near twin
+    rows = [bases[0].copy(), one, every, near]
+    for k in range(int(rng.integers(2, 6))):
         row = bases[rng.integers(len(bases))].copy()
         kind = rng.integers(3)                 # an exact twin, a near twin, or a split twin
         if kind == 1:
             row += rng.uniform(-0.4, 0.4, size=cols) * tol
-        elif kind == 2:
-            row += rng.choice([-1.0, 1.0], size=cols) * 100 * tol * rng.uniform(1, 2, size=cols)
+        elif kind == 2:                        # split twins differ from each other in every weight
+            row += rng.choice([-1.0, 1.0], size=cols) * (100 + 30 * k) * tol
         rows.append(row)
-    return {"W": np.array(rows), "tol": tol}
+    # exact twins of the first unit until the rows that repeat an earlier one outnumber any
+    # count the other slips give (distinct, exactly distinct): each slip its own number
+    count, exact = distinct_rows(np.array(rows), tol), len(np.unique(np.array(rows), axis=0))
+    while len(rows) - count <= exact:
+        rows.append(bases[0].copy())
+    rows += [bases[0].copy()] * int(rng.integers(0, 3))
+    W = np.array(rows)
+    return {"W": W[rng.permutation(len(W))], "tol": tol}
+
+
+def _rows_all_entries_differ(W, tol):
+    """The slip: a row counts as new only if *every* weight differs by more than tol."""
+    kept = []
+    for row in np.asarray(W, dtype=float):
+        if all(np.all(np.abs(row - k) > tol) for k in kept):
+            kept.append(row)
+    return len(kept)
+
+
+def _rows_allclose(W, tol):
+    """The slip: np.allclose(row, k, atol=tol), which adds a relative tolerance 1e-5·|k|."""
+    kept = []
+    for row in np.asarray(W, dtype=float):
+        if not any(np.allclose(row, k, atol=tol) for k in kept):
+            kept.append(row)
+    return len(kept)
 
 
 # ---------------------------------------------------------------------------
@@ -330,6 +364,13 @@ EXERCISES = [
                     "(by less than tol) are still twins."),
             Mistake(lambda W, tol: distinct_rows(np.asarray(W).T, tol),
                     "You counted distinct columns; a unit's incoming weights are a row of W."),
+            Mistake(_rows_all_entries_differ,
+                    "A unit is new when *some* weight differs from every kept row's by more than "
+                    "tol; you required every weight to differ."),
+            Mistake(_rows_allclose,
+                    "np.allclose adds a relative tolerance (rtol = 1e-5 times |w|) to atol, "
+                    "larger than tol here; compare the largest absolute difference with tol "
+                    "(or pass rtol=0)."),
             Mistake(lambda W, tol: len(W) - distinct_rows(W, tol),
                     "That counts the rows that repeat an earlier one; the question asks for the "
                     "rows that do not."),

@@ -208,6 +208,9 @@ EXERCISES = [
                           "0.1); average its cross-entropy over the images, class by class.",
         },
         mistakes=[
+            Mistake(_baselines(majority_accuracy=100 * float(_P.max())),
+                    "Row majority_accuracy: give the accuracy as a fraction of 1, not a "
+                    "percentage."),
             Mistake(_baselines(majority_accuracy=1 / 3),
                     "Row majority_accuracy: that is the accuracy of a uniform random guess; the "
                     "majority baseline always answers the most frequent class."),

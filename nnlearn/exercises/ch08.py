@@ -58,6 +58,9 @@ EXERCISES = [
             Mistake(LazyTable(lambda: _mlp_vs_linear(swapped=True)),
                     "Your difference is the linear model's accuracy minus the MLP's; the question "
                     "asks for MLP minus linear (pass the baseline first to experiment.compare)."),
+            Mistake(LazyTable(lambda: {k: 100 * v for k, v in _mlp_vs_linear().items()}),
+                    "Give the difference and its interval as fractions of 1, as the accuracies "
+                    "are, not in percentage points."),
             Mistake(LazyTable(lambda: _mlp_vs_linear(paired=False)),
                     "That is Welch's unpaired interval. The two set-ups ran the same seeds, so the "
                     "runs come in pairs: the interval of the paired differences is the one asked for."),

@@ -477,6 +477,12 @@ class LazyTable(_abc.Mapping):
         return len(self._table())
 
 
+def _fresh_rng() -> np.random.Generator:
+    """The generator of a function exercise's inputs: fresh entropy at every check, so that a
+    function fitted to one set of inputs fails the next (tests may seed it)."""
+    return np.random.default_rng()
+
+
 def _generic_candidates(refs: list, n: int | None, transpose: bool = True) -> list:
     """The generic mistakes as (mistaken values, hint), one value per trial."""
     out = [([-r for r in refs], HINT_FACTOR),
@@ -942,7 +948,7 @@ class FunctionExercise(Exercise):
         if not callable(fn):
             raise _Invalid(f"expected a function, got {_describe(fn)} — give the function's "
                            "name without calling it (no parentheses).")
-        rng = np.random.default_rng()  # fresh entropy: new inputs at every check
+        rng = _fresh_rng()  # fresh entropy: new inputs at every check
         trials = [self._draw(rng) for _ in range(self.trials)]
         _check_signature(fn, list(trials[0]))
         refs, several = zip(*(self._outputs(self.reference, args) for args in trials))
