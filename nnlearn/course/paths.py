@@ -86,6 +86,7 @@ __all__ = [
     "digits_run",
     "lr_range_test",
     "seeded_runs",
+    "lowest_epochs",
     "mean_interval",
     "paired_interval",
     "verdict",
