@@ -838,3 +838,17 @@ def test_the_numbers_the_finite_difference_section_works_out_by_hand_r6a_d1():
     assert f"{eps32 ** (2 / 3):.0e}" == "2e-05"
     assert 64 * 128 + 128 + 128 * 10 + 10 == 9610
     assert f"{1 - (1 - 10 / 9610) ** 20:.0%}" == "2%"
+
+
+def test_exercise_2_7_is_graded_as_a_count_r8a_1():
+    """r8a-1: 8000 is a count. A miscount never gets "keep more decimal places" or the
+    generic sign-and-factor hint; 8000.0 is right, 8000.4 and 7999 are not."""
+    from nnlearn.exercises import core
+
+    ex = {e.id: e for e in ch02.EXERCISES}["2.7"]
+    assert ex.check(8000).status == ex.check(8000.0).status == "correct"
+    for wrong in (7999, 8001, 8000.4, 4000, 16000):
+        r = ex.check(wrong)
+        assert r.status == "incorrect", wrong
+        assert r.hint not in (core._sentence(core.HINT_CLOSE), core._sentence(core.HINT_FACTOR))
+    assert "Count each `@` once" in ex.check(16000).hint

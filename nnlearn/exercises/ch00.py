@@ -37,9 +37,9 @@ EXERCISES = [
              "the gradient has one entry per entry of w.",
         mistakes=[
             Mistake(lambda: A @ w, "The term −bᵀw is missing: it adds −b to the gradient."),
-            Mistake(lambda: A @ w + b, "The gradient of −bᵀw is −b, not +b."),
-            Mistake(lambda: 0.5 * (A @ w) - b, "The gradient of ½ wᵀA w is A w: the 2 from "
-                    "differentiating the square cancels the ½."),
+            Mistake(lambda: A @ w + b, "Re-check the sign of the linear term's gradient."),
+            Mistake(lambda: 0.5 * (A @ w) - b, "Re-check what differentiating the quadratic "
+                    "term does to the ½ in front of it."),
             Mistake(lambda: 2 * (A @ w) - b, "That would be the gradient of wᵀA w − bᵀw; the ½ "
                     "in front of wᵀA w halves its gradient."),
         ],

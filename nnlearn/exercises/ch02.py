@@ -302,8 +302,9 @@ EXERCISES = [
         reference=layer_gradients,
         inputs=_inputs_2_3,
         output_names=("dW", "db"),
-        hint="dW: each entry is Σ_n δ_nj z_ni, one matrix product of δ and Z_prev with the shape "
-             "of W (n_l × n_{l−1}). db: the bias is a weight on a constant input 1.",
+        hint="dW: a single matrix product of δ and Z_prev whose result has the shape of W "
+             "(n_l × n_{l−1}): which array must be transposed? db: the bias is a weight on a "
+             "constant input 1.",
         mistakes=[
             Mistake(lambda d, Z: (d.T @ Z, d.mean(axis=0)),
                     "Your bias gradient is a mean over the samples. δ already carries the 1/N of "
@@ -400,6 +401,7 @@ EXERCISES = [
         id="2.7",
         title="count the matrix products of backward_per_sample (N = 1000, L = 3)",
         reference=lambda: N_2_7 * (3 * L_2_7 - 1),
+        count=True,
         hint="Count the products of one sample: the forward pass, the backpropagation of the "
              "deltas, and the accumulation of the gradients; then multiply by the number of "
              "samples.",
@@ -415,6 +417,9 @@ EXERCISES = [
                     "pass adds the delta products and the gradient products."),
             Mistake((N_2_7 - 1) * (3 * L_2_7 - 1), "Count the loop's passes again: it runs "
                     "once for each of the N samples."),
+            Mistake(2 * N_2_7 * (3 * L_2_7 - 1), "Count each `@` once: one per layer in the "
+                    "forward pass, one per layer below the output for the deltas, one per layer "
+                    "for the gradients."),
         ],
         solution="answer_2_7 = 1000 * (3 * 3 - 1)",
     ),

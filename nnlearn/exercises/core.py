@@ -667,6 +667,10 @@ class NumberExercise(Exercise):
     n : int, optional
         The number of samples, when "sum instead of mean" (a factor :math:`N`)
         is a likely mistake.
+    count : bool, default False
+        The answer is a whole number (a count): only the exact number is right,
+        and a wrong one gets a declared mistake's hint or the exercise's hint,
+        never "keep more decimal places" or the generic sign-and-factor hint.
     """
 
     reference: Any
@@ -674,10 +678,18 @@ class NumberExercise(Exercise):
     atol: float = 1e-8
     digits: int | None = None
     n: int | None = None
+    count: bool = False
 
     def judge(self, answer):
         a = np.asarray(_as_number(answer))
         r = _host(_resolve(self.reference))
+        if self.count:
+            if float(a) == float(r):
+                return "correct", "", {}
+            for m in self.mistakes:
+                if float(a) == float(_host(_resolve(m.answer))):
+                    return "incorrect", m.hint, {}
+            return "incorrect", self.hint, {}
         if _close([a], [r], self.rtol, self.atol) or _within_digits(a, r, self.digits):
             return "correct", "", {}
         specific = [([_host(_resolve(m.answer))], m.hint) for m in self.mistakes]
