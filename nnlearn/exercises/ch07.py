@@ -200,8 +200,7 @@ EXERCISES = [
         digits=3,
         hint="Work one row at a time: what does each prediction score on an average image?",
         row_hints={
-            "majority_accuracy": "Always answering the most frequent class is right exactly on "
-                                 "the images of that class.",
+            "majority_accuracy": "Which images does always answering the same class get right?",
             "uniform_loss": "Every image, whatever its class, gets probability 1/3 for its own "
                             "class.",
             "prior_loss": "The prior model gives every image the probabilities (0.7, 0.2, "
