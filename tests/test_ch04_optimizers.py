@@ -988,3 +988,19 @@ def test_race_plot_validation_curves_bottom_out_first_and_adam_climbs_r6b_a1(dig
         if h["val_loss"][-1] > 2 * min(h["val_loss"]):
             climbs.append(name)
     assert climbs == ["Adam"]
+
+
+def test_exercise_4_12_refuses_a_min_delta_that_lets_noise_keep_a_worse_model_r8b_3():
+    """r8b-3: with the reference patience 9, any min_delta from about 0.02σ up keeps a model
+    worse than the whole budget on one of the five runs, against the solution's 'never keeps a
+    worse model'. The checker now refuses such a min_delta; 0 (and a tiny one that changes
+    nothing) still passes."""
+    from nnlearn.exercises import ch04, core
+
+    ex = {e.id: e for e in EXERCISES}["4.12"]
+    sigma, _ = ch04.noise_and_trend()
+    assert ch04._worse(9, 0.0) == 0 and ch04._worse(9, 0.1 * sigma) >= 1
+    r = _run(ex, [sigma, 9, 0.1 * sigma])
+    assert r.status == "incorrect" and r.hint == core._sentence(ch04._H412_DELTA_RUNS)
+    assert _run(ex, [sigma, 9, 0.0]).status == "correct"
+    assert _run(ex, [sigma, 9, 1e-9]).status == "correct"

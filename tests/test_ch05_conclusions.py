@@ -91,6 +91,19 @@ def test_raw_inputs_stability_limit_and_crawl():
         unit = nn.Linear(2, 1)
     _, curve = ie.steps_to_loss(unit, bce, X_raw, y, lr=1e-3, target=0, max_steps=1000)
     assert np.all(np.isfinite(curve)) and curve[-1] > 0.5          # stable, but far from ≈ 0.34
+    # r8c F1: the unit does not start where every y_n ≈ ½ (its logits are far from 0); the
+    # bound's partner is the limit at the minimum, 2/λmax(H(w*)), a little above the bound
+    # and below 0.01, where many predictions are near ½
+    limits = ie.logistic_step_limits(X_raw, y)
+    assert limits["bound"] == pytest.approx(limit)
+    assert limit < limits["at_minimum"] < 3 * limit and limits["at_minimum"] < 0.01
+    with backend.fork_rng(0):
+        unit = nn.Linear(2, 1)
+    start = np.asarray(unit(nnlearn.Tensor(X_raw))).ravel()
+    assert np.min(np.abs(start)) > 2                               # every y_n far from ½
+    # Newton's method has converged: more steps give the same limit
+    lo = ie.logistic_step_limits(X_raw, y, iters=60)["at_minimum"]
+    assert lo == pytest.approx(limits["at_minimum"], rel=1e-9)
 
 
 def test_exercise_5_8_interval_is_welchs():

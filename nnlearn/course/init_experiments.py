@@ -45,6 +45,7 @@ __all__ = [
     "variance_sweep",
     "steps_to_loss",
     "steps_table",
+    "logistic_step_limits",
     "scatter_panels",
     "row_spread",
     "distinct_rows",
@@ -295,6 +296,33 @@ def variance_sweep(inits, X, activations=("tanh", "relu"), depth=10, seed=0):
             model = nn.Sequential(*list(model), _ACTIVATIONS[act]())
             results[act][label] = signal_by_layer(model, X)
     return VarianceSweep(results, depth, width)
+
+
+def logistic_step_limits(X, y, iters: int = 50):
+    r"""Learning-rate limits of gradient descent on a logistic unit's mean cross-entropy.
+
+    With :math:`\tilde X = [X\;\mathbf 1]` the curvature is
+    :math:`H(w) = \tilde X^\top \operatorname{diag}(y_n(1-y_n))\,\tilde X / N \preceq
+    \tfrac14 \tilde X^\top\tilde X/N`, so descent is guaranteed stable below
+    ``bound`` :math:`= 2/(\lambda_{\max}/4)`. Near the minimum :math:`w^*` (found by
+    Newton's method, ``iters`` steps) the local limit is ``at_minimum``
+    :math:`= 2/\lambda_{\max}(H(w^*))`, never below the bound.
+
+    Returns
+    -------
+    dict with ``bound`` and ``at_minimum``.
+    """
+    Xt = np.column_stack([np.asarray(X, dtype=float), np.ones(len(X))])
+    t = np.asarray(y, dtype=float).ravel()
+    lam_max = np.linalg.eigvalsh(Xt.T @ Xt / len(Xt))[-1]
+    w = np.zeros(Xt.shape[1])
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-(Xt @ w)))
+        H = (Xt * (p * (1 - p))[:, None]).T @ Xt / len(Xt)
+        w = w - np.linalg.solve(H, Xt.T @ (p - t) / len(Xt))
+    p = 1 / (1 + np.exp(-(Xt @ w)))
+    H = (Xt * (p * (1 - p))[:, None]).T @ Xt / len(Xt)
+    return {"bound": float(8 / lam_max), "at_minimum": float(2 / np.linalg.eigvalsh(H)[-1])}
 
 
 def steps_to_loss(model, loss_fn, X, y, lr, target, max_steps=1000):

@@ -1052,7 +1052,7 @@ def verdict(lo: float, hi: float, lower_a: str, lower_b: str) -> str:
 
 
 def _fmt(m, half, digits=2):
-    return f"{m:.{digits}g} ± {half:.1g}"
+    return f"{m:.{digits}g} ± {half:.2g}"
 
 
 def lr_regimes(runs: Mapping, epoch: int = -1) -> Table:

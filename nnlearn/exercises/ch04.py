@@ -264,6 +264,9 @@ _H412_LONG = ("A patience that long never stops any of these five 30-epoch runs:
 _H412_NEG = "min_delta is the smallest change that counts as an improvement: 0 or positive"
 _H412_DELTA = ("A min_delta as large as the noise makes real but small improvements not count, "
                "so the rule stops on noise sooner. Keep it well below the noise")
+_H412_DELTA_RUNS = ("With this min_delta your patience keeps a model worse than the whole budget "
+                    "on some of these runs: small real improvements stop counting, and noise "
+                    "stops the run. Compare with min_delta 0 in paths.stopping_study")
 
 
 def _rule_411(lr):
@@ -328,10 +331,18 @@ def _fired(patience):
                           patience=patience).stopped
 
 
+def _worse(patience, min_delta):
+    """On how many of the five runs the rule keeps a model worse than the whole budget."""
+    from ..course.paths import stopping_study
+
+    return stopping_study([{"val_loss": list(v)} for v in stopping_curves()],
+                          patience=patience, min_delta=min_delta).worse
+
+
 def _rule_412(answer):
     noise, patience, min_delta = (float(v) for v in answer)
     sigma, slope = noise_and_trend()
-    if not 0.95 * sigma <= noise <= 1.05 * sigma:    # rounding, ddof=0, a mean: within 3%
+    if not 0.95 * sigma <= noise <= 1.05 * sigma:    # rounding, ddof=0, a mean: within 5%
         whole = _whole_noise()
         if noise > 5 * sigma and abs(noise - whole) < 0.5 * whole:
             return _H412_EARLY
@@ -350,6 +361,8 @@ def _rule_412(answer):
         return _H412_NEG
     if min_delta > 0.5 * sigma:
         return _H412_DELTA
+    if min_delta > 0 and _worse(int(patience), min_delta) > 0:
+        return _H412_DELTA_RUNS
     return None
 
 
@@ -508,7 +521,8 @@ EXERCISES = [
             Mistake(2.0 / _CURVATURES_47.min(), "That is the limit of the flat direction alone; the "
                     "steep one diverges first."),
             Mistake(1.0 / _CURVATURES_47.max(), "At η = 1/λ the steep direction converges in one step; "
-                    "above that rate its factor changes sign, and still shrinks |w| for a while."),
+                    "above that rate its factor changes sign, but |w| still shrinks as long as η "
+                    "stays below the limit you are after."),
             Mistake(2.0 / _CURVATURES_47.sum(), "The coordinates do not interact: compare each "
                     "curvature with the limit separately, do not add them."),
         ],
