@@ -36,12 +36,12 @@ EXERCISES = [
         hint="Differentiate the two terms separately, then put in the given w; "
              "the gradient has one entry per entry of w.",
         mistakes=[
-            Mistake(lambda: A @ w, "The term −bᵀw is missing: it adds −b to the gradient."),
+            Mistake(lambda: A @ w, "A term of f is missing from your gradient."),
             Mistake(lambda: A @ w + b, "Re-check the sign of the linear term's gradient."),
             Mistake(lambda: 0.5 * (A @ w) - b, "Re-check what differentiating the quadratic "
                     "term does to the ½ in front of it."),
-            Mistake(lambda: 2 * (A @ w) - b, "That would be the gradient of wᵀA w − bᵀw; the ½ "
-                    "in front of wᵀA w halves its gradient."),
+            Mistake(lambda: 2 * (A @ w) - b, "Re-check the constant in front of the quadratic "
+                    "term, and what it does to that term's gradient."),
         ],
         solution="answer_0_2 = A @ w - b",
     ),

@@ -73,7 +73,8 @@ EXERCISES = [
         hint="Row 1: ∂y/∂w⁽¹⁾_i = (∂y/∂u_i)(∂u_i/∂w⁽¹⁾_i). Row 2: ∂y/∂w⁽²⁾_i is what w⁽²⁾_i multiplies.",
         mistakes=[
             Mistake(np.stack([_W1 * _X, _W2 * _X]), "Your rows are swapped: the first row is ∂y/∂w⁽¹⁾."),
-            Mistake(np.stack([_W2, _W1 * _X]), "Row 1 is missing the factor ∂u_i/∂w⁽¹⁾_i = x."),
+            Mistake(np.stack([_W2, _W1 * _X]), "Row 1: follow the path from w⁽¹⁾_i to y; which "
+                    "local derivatives lie on it?"),
             Mistake(np.stack([_W2 * _X, _W1]), "Row 2 should be u_i = w⁽¹⁾_i x, the value the weight multiplies."),
         ],
         solution="answer_1_4 = np.array([w2 * x, w1 * x])",

@@ -455,8 +455,8 @@ EXERCISES = [
              "weight from hidden unit 2 to the output and the derivative of hidden unit 2.",
         mistakes=[
             Mistake(lambda: _hidden_2_9(sigma_prime_out=False),
-                    "That is slide 001's formula: the output delta δ⁽²⁾ = ∂E/∂u⁽²⁾ includes the "
-                    "output sigmoid's derivative y(1 − y), and your product leaves it out."),
+                    "That is slide 001's formula: re-check what the output delta δ⁽²⁾ = ∂E/∂u⁽²⁾ "
+                    "is made of (chain rule through the output unit)."),
             Mistake(lambda: _hidden_2_9(w_out=W2[0, 0]),
                     "You used the weight from hidden unit 1 to the output; unit 2's delta comes "
                     "back through W⁽²⁾₁₂, the weight leaving unit 2."),
@@ -491,9 +491,8 @@ EXERCISES = [
             Mistake(_two_layer_mistake(lambda U, Z: 1.0),
                     "The hidden delta needs the derivative of tanh: δ⁽¹⁾ = (δ⁽²⁾W2) ⊙ tanh′."),
             Mistake(_mse_loss_convention,
-                    "That is the gradient of PyTorch's mse_loss, a mean over all N·n_L entries "
-                    "without the ½: 2/n_L times that of the exercise's E, a mean over samples "
-                    "of ½‖y − d‖²."),
+                    "That matches PyTorch's mse_loss, not the exercise's E: re-check the constant "
+                    "factor and what the mean runs over."),
         ],
         solution=("def two_layer_gradients(X, D, W1, b1, W2, b2):\n"
                   "    Z1 = np.tanh(X @ W1.T + b1)\n"
