@@ -239,22 +239,24 @@ def test_twins_split_on_torch_by_rounding_alone_r6c_f1():
             assert first < 1e-12 and spread[-1] > 0.5, name
 
 
-def test_exercise_5_7_inputs_separate_every_slip_on_every_draw_r7c_a1():
-    """r7c A1: the checker's inputs had no unit differing from another in only some weights,
-    so 'every weight differs' and np.allclose (with its relative tolerance) passed on most
-    checks. Each draw now holds such units, and the reference and every declared slip give
-    pairwise different counts on every draw."""
+def test_exercise_5_7_inputs_catch_every_slip_on_every_draw_r7c_a1_r9c_f1():
+    """r7c A1, r9c F1: the checker's inputs had no unit differing from another in only some
+    weights and no twins of a second unit, so 'every weight differs', np.allclose (with its
+    relative tolerance) and 'compare with the first row only' passed on some checks. Now
+    every declared slip gives a wrong count on every draw, and the slips that are easiest to
+    confuse (every-weight, mean distance, allclose) give different counts from each other."""
     from nnlearn.exercises import ch05
 
     slips = [lambda W, tol: len(np.unique(W, axis=0)),
              lambda W, tol: ch05.distinct_rows(np.asarray(W).T, tol),
-             ch05._rows_all_entries_differ, ch05._rows_allclose,
-             lambda W, tol: len(W) - ch05.distinct_rows(W, tol)]
+             ch05._rows_all_entries_differ, ch05._rows_allclose, ch05._rows_against_first,
+             ch05._rows_mean_distance, lambda W, tol: len(W) - ch05.distinct_rows(W, tol)]
     rng = np.random.default_rng(0)
     for _ in range(300):
         inputs = ch05._inputs_5_7(rng)
-        counts = [ch05.distinct_rows(**inputs)] + [f(**inputs) for f in slips]
-        assert len(set(counts)) == len(counts), counts
+        right = ch05.distinct_rows(**inputs)
+        assert all(f(**inputs) != right for f in slips)
+        assert ch05._rows_all_entries_differ(**inputs) != ch05._rows_mean_distance(**inputs)
     ex = get_exercise("5.7")
-    for slip in (ch05._rows_all_entries_differ, ch05._rows_allclose):
+    for slip in slips:
         assert ex.check(slip).status == "incorrect"

@@ -349,3 +349,33 @@ def test_exercise_6_10_solution_a_larger_min_delta_stops_sooner_on_a_falling_cur
     curve = np.linspace(1.0, 0.9, 40) + 1e-4 * np.sin(np.arange(40))
     stops = [early_stopping_epochs(curve, 3, md)[1] for md in (0.0, 1e-3, 1e-2)]
     assert stops == sorted(stops, reverse=True) and stops[0] > stops[-1]
+
+
+def test_exercise_6_10_tells_the_recorded_best_from_the_lowest_loss_r9c_f2():
+    """r9c F2: comparing each epoch with the lowest loss so far (moved on every new low) is not
+    train.EarlyStopping's rule, which moves its best only on an epoch that improves. On the
+    reviewer's curve the two differ, the checker's inputs separate them on every draw, and
+    the checker refuses the slip with its own hint."""
+    from nnlearn.exercises import ch06
+
+    curve = [1.0, 0.995, 0.988, 0.99, 0.99, 0.99]
+    assert ch06.early_stopping_epochs(curve, 2, 0.01) == (3, 5)
+    assert ch06._stopping_against_lowest(curve, 2, 0.01) == (1, 3)
+    # train.EarlyStopping, fed the same curve epoch by epoch, stops where the reference does
+    from types import SimpleNamespace
+
+    from nnlearn import train
+    stop = train.EarlyStopping(patience=2, min_delta=0.01, restore_best_weights=False)
+    stop._reset()
+    for epoch, v in enumerate(curve, start=1):
+        state = SimpleNamespace(logs={"val_loss": v}, epoch=epoch, stop_training=False)
+        stop.on_epoch_end(state)
+        if state.stop_training:
+            break
+    assert (stop.best_epoch, stop.stopped_epoch) == (3, 5)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        inputs = ch06._inputs_6_10(rng)
+        assert ch06._stopping_against_lowest(**inputs) != ch06.early_stopping_epochs(**inputs)
+    r = get_exercise("6.10").check(ch06._stopping_against_lowest)
+    assert r.status == "incorrect" and "moves only on an epoch that counts" in r.hint

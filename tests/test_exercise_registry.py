@@ -28,7 +28,13 @@ def _text_rows(ex):
 
 
 @pytest.mark.parametrize("ex_id", sorted(EXERCISES))
-def test_each_declared_mistake_gets_its_hint(ex_id, capsys):
+def test_each_declared_mistake_gets_its_hint(ex_id, capsys, monkeypatch):
+    # the function exercises' inputs are drawn with a fixed seed here, so that a rare draw on
+    # which two slips coincide cannot make the test flaky (the learner's checks stay fresh)
+    from nnlearn.exercises import core
+
+    seeds = iter(range(10_000))
+    monkeypatch.setattr(core, "_fresh_rng", lambda: np.random.default_rng(next(seeds)))
     ex = EXERCISES[ex_id]
     text_rows = _text_rows(ex)
     for mistake in ex.mistakes:

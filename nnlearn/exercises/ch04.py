@@ -264,9 +264,6 @@ _H412_LONG = ("A patience that long never stops any of these five 30-epoch runs:
 _H412_NEG = "min_delta is the smallest change that counts as an improvement: 0 or positive"
 _H412_DELTA = ("A min_delta as large as the noise makes real but small improvements not count, "
                "so the rule stops on noise sooner. Keep it well below the noise")
-_H412_DELTA_RUNS = ("With this min_delta your patience keeps a model worse than the whole budget "
-                    "on some of these runs: small real improvements stop counting, and noise "
-                    "stops the run. Compare with min_delta 0 in paths.stopping_study")
 
 
 def _rule_411(lr):
@@ -331,14 +328,6 @@ def _fired(patience):
                           patience=patience).stopped
 
 
-def _worse(patience, min_delta):
-    """On how many of the five runs the rule keeps a model worse than the whole budget."""
-    from ..course.paths import stopping_study
-
-    return stopping_study([{"val_loss": list(v)} for v in stopping_curves()],
-                          patience=patience, min_delta=min_delta).worse
-
-
 def _rule_412(answer):
     noise, patience, min_delta = (float(v) for v in answer)
     sigma, slope = noise_and_trend()
@@ -361,8 +350,6 @@ def _rule_412(answer):
         return _H412_NEG
     if min_delta > 0.5 * sigma:
         return _H412_DELTA
-    if min_delta > 0 and _worse(int(patience), min_delta) > 0:
-        return _H412_DELTA_RUNS
     return None
 
 

@@ -92,7 +92,7 @@ def distinct_rows(W, tol):
 def _inputs_5_7(rng):
     # tol well below 1e-5, so np.allclose's relative tolerance (1e-5·|w|) changes the count
     tol = float(10.0 ** rng.uniform(-8, -6))
-    cols = int(rng.integers(24, 28))   # more weights per unit than units (at most 22): counting
+    cols = int(rng.integers(34, 38))   # more weights per unit than units (at most 32): counting
     size = (int(rng.integers(1, 5)), cols)         # columns can never give a row count
     bases = rng.choice([-1.0, 1.0], size=size) * rng.uniform(0.5, 2.0, size=size)
     j, sign = int(rng.integers(cols)), float(rng.choice([-1.0, 1.0]))
@@ -101,8 +101,13 @@ def _inputs_5_7(rng):
     signs = rng.choice([-1.0, 1.0], size=cols)
     signs[j] = -sign                   # one that differs from both in every weight,
     every = bases[0] + signs * 3 * tol
-    near = bases[0] + rng.uniform(-0.4, 0.4, size=cols) * tol    # and a near twin
-    rows = [bases[0].copy(), one, every, near]
+    near = bases[0] + rng.uniform(-0.4, 0.4, size=cols) * tol    # and a near twin;
+    half = bases[0].copy()             # one that differs by 3·tol in half of its weights
+    half[rng.permutation(cols)[:cols // 2]] += 3 * tol
+    second = rng.choice([-1.0, 1.0], size=cols) * rng.uniform(0.5, 2.0, size=cols)
+    # … and two exact copies of another unit: comparing every row with the first row only
+    # over-counts, whichever row comes first
+    rows = [bases[0].copy(), one, every, near, half, second, second.copy()]
     for k in range(int(rng.integers(2, 6))):
         row = bases[rng.integers(len(bases))].copy()
         kind = rng.integers(3)                 # an exact twin, a near twin, or a split twin
@@ -128,6 +133,21 @@ def _rows_all_entries_differ(W, tol):
         if all(np.all(np.abs(row - k) > tol) for k in kept):
             kept.append(row)
     return len(kept)
+
+
+def _rows_mean_distance(W, tol):
+    """The slip: the mean absolute difference of the entries, not the largest, against tol."""
+    kept = []
+    for row in np.asarray(W, dtype=float):
+        if not any(np.abs(row - k).mean() <= tol for k in kept):
+            kept.append(row)
+    return len(kept)
+
+
+def _rows_against_first(W, tol):
+    """The slip: every row compared with the first row only."""
+    W = np.asarray(W, dtype=float)
+    return 1 + int((np.abs(W - W[0]).max(axis=1) > tol).sum())
 
 
 def _rows_allclose(W, tol):
@@ -355,6 +375,7 @@ EXERCISES = [
         title="distinct_rows(W, tol): how many different units does a layer really have?",
         reference=distinct_rows,
         inputs=_inputs_5_7,
+        trials=5,
         n=None,
         hint="Walk through the rows in order and keep a list of the rows seen so far; a row is new "
              "when, for every kept row, some entry differs by more than tol.",
@@ -371,6 +392,12 @@ EXERCISES = [
                     "np.allclose adds a relative tolerance (rtol = 1e-5 times |w|) to atol, "
                     "larger than tol here; compare the largest absolute difference with tol "
                     "(or pass rtol=0)."),
+            Mistake(_rows_against_first,
+                    "Compare each row with every row counted so far, not with the first row "
+                    "only: two twins of another unit count once."),
+            Mistake(_rows_mean_distance,
+                    "Compare the largest difference between the entries with tol, not their "
+                    "average: one weight that differs by more than tol makes a new unit."),
             Mistake(lambda W, tol: len(W) - distinct_rows(W, tol),
                     "That counts the rows that repeat an earlier one; the question asks for the "
                     "rows that do not."),

@@ -153,15 +153,32 @@ class PairFunctionExercise(FunctionExercise):
         return super().judge(fn)
 
 
+def _stopping_against_lowest(val_loss, patience, min_delta):
+    """The slip: compare each epoch with the lowest loss so far, moved on every new low."""
+    lowest, best_epoch, waited = math.inf, 0, 0
+    for epoch, v in enumerate(np.asarray(val_loss, dtype=float), start=1):
+        improved = v < lowest - min_delta
+        lowest = min(lowest, v)
+        if improved:
+            best_epoch, waited = epoch, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                return best_epoch, epoch
+    return best_epoch, len(val_loss)
+
+
 def _inputs_6_10(rng):
     patience = int(rng.integers(2, 6))
     min_delta = float(rng.choice([0.003, 0.01, 0.02]))
     # A validation curve in three parts: a descent whose every step improves by more than
-    # any min_delta, a slow creep (longer than the patience, by less than min_delta in all),
-    # then a noisy rise. Each creep epoch improves on the best only if min_delta is ignored,
-    # so honouring min_delta changes the answer on every draw.
+    # any min_delta; a slow creep of two steps of 0.6·min_delta (each too small to count
+    # against the best, the two together enough) and then patience + 2 steps of 0.1·min_delta
+    # (too small in all); then a noisy rise. Ignoring min_delta changes the answer (every creep
+    # step would count), and so does comparing with the lowest loss so far instead of the
+    # best recorded value (the second 0.6 step would not count): on every draw.
     descent = 1.0 - np.cumsum(rng.uniform(0.03, 0.08, size=int(rng.integers(5, 15))))
-    creep = descent[-1] - 0.9 * min_delta * np.arange(1, patience + 3) / (patience + 2)
+    creep = descent[-1] - min_delta * np.cumsum([0.6, 0.6] + [0.1] * (patience + 2))
     rise = creep[-1] + np.cumsum(rng.uniform(0.0, 0.01, size=int(rng.integers(5, 20))))
     return {"val_loss": np.concatenate([descent, creep, rise]), "patience": patience,
             "min_delta": min_delta}
@@ -391,13 +408,17 @@ EXERCISES = [
         reference=early_stopping_epochs,
         inputs=_inputs_6_10,
         n=None,
-        hint="Walk through the epochs (numbered from 1) keeping the best value so far; an epoch "
-             "improves only if its loss is below best − min_delta. Stop at the epoch where the "
+        hint="Walk through the epochs (numbered from 1) keeping the best value recorded so far; "
+             "an epoch improves only if its loss is below best − min_delta. Stop at the epoch where the "
              "count of epochs without improvement reaches patience.",
         mistakes=[
             Mistake(lambda val_loss, patience, min_delta: early_stopping_epochs(val_loss, patience, 0.0),
                     "Your function ignores min_delta: an epoch counts as an improvement only if it "
                     "beats the best by more than min_delta."),
+            Mistake(_stopping_against_lowest,
+                    "Your best moves to every new lowest loss; in EarlyStopping it moves only on "
+                    "an epoch that counts as an improvement, so several small falls can add up "
+                    "to one that counts."),
             Mistake(lambda val_loss, patience, min_delta: tuple(
                         e - 1 for e in early_stopping_epochs(val_loss, patience, min_delta)),
                     "Epochs are numbered from 1 (the first value is the loss after epoch 1)."),
