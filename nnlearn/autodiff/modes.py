@@ -239,7 +239,7 @@ def graph_size(f: Callable, inputs: Sequence) -> GraphSize:
 
 def reverse_visits(f: Callable, inputs: Sequence) -> int:
     r"""The edges that :math:`m` reverse sweeps visit when each starts from one output and,
-    like :meth:`Value.backward` or PyTorch, goes only through that output's ancestors.
+    like ``Value.backward()`` or PyTorch, goes only through that output's ancestors.
 
     :func:`jacobian_reverse` charges every sweep for the whole graph (the simplest cost
     model, :math:`m\,|\mathcal{E}|`); this counts what such engines touch. When the
