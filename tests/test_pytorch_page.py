@@ -143,6 +143,21 @@ def test_state_dict_is_a_copy_with_torchs_keys():
     before = np.array(np.asarray(model[0].weight))
     sd["0.weight"][...] = 7.0
     np.testing.assert_array_equal(np.asarray(model[0].weight), before)
+    # r10d-1: the values are the backend's arrays, not nnlearn Tensors (PyTorch: Tensors);
+    # tensor methods fail loudly on them, np.asarray works
+    assert type(sd["0.weight"]) is np.ndarray and not isinstance(sd["0.weight"], nnlearn.Tensor)
+    assert isinstance(tmodel.state_dict()["0.weight"], torch.Tensor)
+    with pytest.raises(AttributeError):
+        sd["0.weight"].clone()
+    with pytest.raises(TypeError):
+        sd["0.weight"].size()
+    opt = nnlearn.optim.Adam(model.parameters())
+    model[0].weight.grad = nnlearn.zeros_like(model[0].weight)
+    opt.step()
+    state = opt.state_dict()["state"][0]
+    assert type(state["step"]) is int and type(state["exp_avg"]) is np.ndarray
+    with nnlearn.backend.use("torch"):
+        assert isinstance(nn.Linear(2, 2).state_dict()["weight"], torch.Tensor)
 
 
 def test_loading_is_all_or_nothing():

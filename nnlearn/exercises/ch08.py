@@ -62,8 +62,9 @@ EXERCISES = [
                     "Give the difference and its interval as fractions of 1, as the accuracies "
                     "are, not in percentage points."),
             Mistake(LazyTable(lambda: _mlp_vs_linear(paired=False)),
-                    "That is Welch's unpaired interval. The two set-ups ran the same seeds, so the "
-                    "runs come in pairs: the interval of the paired differences is the one asked for."),
+                    "That is Welch's unpaired interval. The two set-ups ran the same seeds (the "
+                    "same minibatch order), and experiment.compare pairs such runs: the interval "
+                    "of the paired differences is the one asked for."),
         ],
         solution=("c = experiment.compare(linear, mlp, \"accuracy\")\n"
                   "answer_8_2 = {\"difference\": c.difference, \"low\": c.ci[0], \"high\": c.ci[1]}"),
