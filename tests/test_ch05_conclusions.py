@@ -240,7 +240,7 @@ def test_twins_split_on_torch_by_rounding_alone_r6c_f1():
 
 
 def test_exercise_5_7_inputs_catch_every_slip_on_every_draw_r7c_a1_r9c_f1():
-    """r7c A1, r9c F1: the checker's inputs had no unit differing from another in only some
+    """r7c A1, r9c F1, r10c A1: the checker's inputs had no unit differing from another in only some
     weights and no twins of a second unit, so 'every weight differs', np.allclose (with its
     relative tolerance) and 'compare with the first row only' passed on some checks. Now
     every declared slip gives a wrong count on every draw, and the slips that are easiest to
@@ -250,7 +250,8 @@ def test_exercise_5_7_inputs_catch_every_slip_on_every_draw_r7c_a1_r9c_f1():
     slips = [lambda W, tol: len(np.unique(W, axis=0)),
              lambda W, tol: ch05.distinct_rows(np.asarray(W).T, tol),
              ch05._rows_all_entries_differ, ch05._rows_allclose, ch05._rows_against_first,
-             ch05._rows_mean_distance, lambda W, tol: len(W) - ch05.distinct_rows(W, tol)]
+             ch05._rows_mean_distance, ch05._rows_against_every_earlier,
+             lambda W, tol: len(W) - ch05.distinct_rows(W, tol)]
     rng = np.random.default_rng(0)
     for _ in range(300):
         inputs = ch05._inputs_5_7(rng)
@@ -260,3 +261,18 @@ def test_exercise_5_7_inputs_catch_every_slip_on_every_draw_r7c_a1_r9c_f1():
     ex = get_exercise("5.7")
     for slip in slips:
         assert ex.check(slip).status == "incorrect"
+
+
+def test_exercise_5_7_counted_rows_not_every_earlier_row_r10c_a1():
+    """r10c A1: the rule compares a row with the rows counted so far. On A, A + 0.7·tol,
+    A + 1.4·tol the middle row is an uncounted twin of A and the last differs from A by more
+    than tol: the reference counts 2, comparing with every earlier row counts 1."""
+    from nnlearn.exercises import ch05
+
+    tol = 1e-6
+    A = np.array([0.5, -1.0, 2.0])
+    e = np.array([tol, 0.0, 0.0])
+    W = np.stack([A, A + 0.7 * e, A + 1.4 * e])
+    assert ch05.distinct_rows(W, tol) == 2 and ch05._rows_against_every_earlier(W, tol) == 1
+    r = get_exercise("5.7").check(ch05._rows_against_every_earlier)
+    assert r.status == "incorrect" and "not with every earlier" in r.hint

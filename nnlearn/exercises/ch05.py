@@ -123,7 +123,21 @@ def _inputs_5_7(rng):
         rows.append(bases[0].copy())
     rows += [bases[0].copy()] * int(rng.integers(0, 3))
     W = np.array(rows)
-    return {"W": W[rng.permutation(len(W))], "tol": tol}
+    # last, in this order, a chain x, x + 0.7·tol, x + 1.4·tol along one weight: the middle
+    # row is a twin of x and is not counted; the last is within tol of that uncounted twin
+    # but differs from every counted row, so it counts (comparing with every earlier row,
+    # counted or not, misses it)
+    x = rng.choice([-1.0, 1.0], size=cols) * rng.uniform(0.5, 2.0, size=cols)
+    step = np.zeros(cols)
+    step[rng.integers(cols)] = tol
+    return {"W": np.vstack([W[rng.permutation(len(W))], x, x + 0.7 * step, x + 1.4 * step]),
+            "tol": tol}
+
+
+def _rows_against_every_earlier(W, tol):
+    """The slip: each row compared with every earlier row, counted or not."""
+    W = np.asarray(W, dtype=float)
+    return sum(all(np.abs(W[i] - W[j]).max() > tol for j in range(i)) for i in range(len(W)))
 
 
 def _rows_all_entries_differ(W, tol):
@@ -280,7 +294,7 @@ EXERCISES = [
                          "stop them from shrinking. Compute n Var(w) for this initialization."),
             Mistake("a", "Saturation needs n Var(w) well above 1, so that each layer enlarges the "
                          "signal. What is n Var(w) here?"),
-            Mistake("c", "Nothing in a stack of identical layers can reverse the trend: |tanh u| < |u| "
+            Mistake("c", "Nothing in a stack of layers drawn alike can reverse the trend: |tanh u| < |u| "
                          "only makes small signals smaller."),
         ],
         solution='answer_5_3 = "d"',
@@ -392,6 +406,10 @@ EXERCISES = [
                     "np.allclose adds a relative tolerance (rtol = 1e-5 times |w|) to atol, "
                     "larger than tol here; compare the largest absolute difference with tol "
                     "(or pass rtol=0)."),
+            Mistake(_rows_against_every_earlier,
+                    "Compare each row with the rows you have counted, not with every earlier "
+                    "row: a row can be within tol of a twin that was not counted and still differ "
+                    "by more than tol from every counted row."),
             Mistake(_rows_against_first,
                     "Compare each row with every row counted so far, not with the first row "
                     "only: two twins of another unit count once."),
