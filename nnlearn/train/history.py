@@ -174,12 +174,7 @@ class History:
             if start is not None and not (self._best_value > start if self._higher_is_better
                                           else self._best_value < start):
                 notes[-1] += ", no better than at epoch 0"
-        if self.stopped_epoch is not None:
-            notes.append(f"stopped early after epoch {self.stopped_epoch}")
-        if self.diverged is not None:
-            notes.append(f"diverged in epoch {self.diverged['epoch']}")
-        if self.interrupted is not None:
-            notes.append(f"interrupted in epoch {self.interrupted['epoch']}")
+        notes += self._ending(detail=False)
         title = "Training history" + (f" ({'; '.join(notes)})" if notes else "")
         return Table(columns, rows, title=title, digits=digits)
 
@@ -198,11 +193,18 @@ class History:
         if self.best_epoch is not None:
             parts.append(f"best {self.monitor} {format_number(self.best[self.monitor])} "
                          f"at epoch {self.best_epoch}")
-        if self.stopped_epoch is not None:
-            parts.append(f"stopped early after epoch {self.stopped_epoch}")
-        if self.diverged is not None:
-            parts.append(f"diverged in epoch {self.diverged['epoch']}")
-        if self.interrupted is not None:
-            parts.append(f"interrupted in epoch {self.interrupted['epoch']} "
-                         f"({self.interrupted['exception']})")
+        parts += self._ending(detail=True)
         return "History(" + "; ".join(parts) + ")"
+
+    def _ending(self, detail: bool) -> list[str]:
+        """How the run ended, if not at its last planned epoch: stopped early, diverged,
+        interrupted (``detail``: with the exception that interrupted it)."""
+        notes = []
+        if self.stopped_epoch is not None:
+            notes.append(f"stopped early after epoch {self.stopped_epoch}")
+        if self.diverged is not None:
+            notes.append(f"diverged in epoch {self.diverged['epoch']}")
+        if self.interrupted is not None:
+            notes.append(f"interrupted in epoch {self.interrupted['epoch']}"
+                         + (f" ({self.interrupted['exception']})" if detail else ""))
+        return notes
