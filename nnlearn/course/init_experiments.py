@@ -315,13 +315,15 @@ def logistic_step_limits(X, y, iters: int = 50):
     Xt = np.column_stack([np.asarray(X, dtype=float), np.ones(len(X))])
     t = np.asarray(y, dtype=float).ravel()
     lam_max = np.linalg.eigvalsh(Xt.T @ Xt / len(Xt))[-1]
+    def gradient_and_curvature(w):
+        p = 1 / (1 + np.exp(-(Xt @ w)))
+        return Xt.T @ (p - t) / len(Xt), (Xt * (p * (1 - p))[:, None]).T @ Xt / len(Xt)
+
     w = np.zeros(Xt.shape[1])
     for _ in range(iters):
-        p = 1 / (1 + np.exp(-(Xt @ w)))
-        H = (Xt * (p * (1 - p))[:, None]).T @ Xt / len(Xt)
-        w = w - np.linalg.solve(H, Xt.T @ (p - t) / len(Xt))
-    p = 1 / (1 + np.exp(-(Xt @ w)))
-    H = (Xt * (p * (1 - p))[:, None]).T @ Xt / len(Xt)
+        g, H = gradient_and_curvature(w)
+        w = w - np.linalg.solve(H, g)
+    H = gradient_and_curvature(w)[1]
     return {"bound": float(8 / lam_max), "at_minimum": float(2 / np.linalg.eigvalsh(H)[-1])}
 
 
